@@ -15,7 +15,7 @@ from typing import Any
 from agent.secret import Secret
 
 
-class Routing(str, enum.Enum):
+class Routing(enum.StrEnum):
     STATIC = "static"
     BGP = "bgp"
 

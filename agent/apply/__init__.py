@@ -1,0 +1,1 @@
+"""Adapters that change the machine; each tolerates EEXIST/ENOENT by name."""

@@ -1,0 +1,77 @@
+"""Owned files: written atomically with an explicit mode, or not at all."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from agent.errors import AccessError, ApplyError
+
+LOG = logging.getLogger(__name__)
+
+
+def read_text(path: Path) -> str | None:
+    """The file's text, or None when it does not exist."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+def write_atomic(path: Path, text: str, mode: int) -> bool:
+    """Make ``path`` hold ``text`` with ``mode``; return whether it changed.
+
+    The data goes to a temporary file in the same directory, created with
+    ``mode`` from the start (never wider), is fsynced and renamed over the
+    target, so a crash leaves the old file or the new one, never half.
+    """
+    data = text.encode("utf-8")
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        st = None
+    same_mode = st is not None and stat.S_IMODE(st.st_mode) == mode
+    if same_mode and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except PermissionError as err:
+        raise AccessError(f"{path.parent}: cannot create a file: {err}") from err
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.rename(tmp, path)
+    except OSError as err:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise ApplyError(f"{path}: write failed: {err.strerror}") from err
+    _fsync_dir(path.parent)
+    LOG.info("%s: written mode=%04o", path, mode)
+    return True
+
+
+def remove(path: Path) -> bool:
+    """Remove ``path``; return whether it existed."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    _fsync_dir(path.parent)
+    LOG.info("%s: removed", path)
+    return True
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,166 @@
+"""Routes and links over rtnetlink (pyroute2), in ip(8)'s words.
+
+Routes the agent installs carry its own ``proto`` number, so ``down`` can
+tell them from anything an operator added by hand.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+from typing import Any
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+from agent.errors import ApplyError
+from agent.plan import RoutePlan
+
+LOG = logging.getLogger(__name__)
+
+# rtm_protocol of our routes ("proto 213" in `ip route`); unassigned in
+# /etc/iproute2/rt_protos.
+RTPROT_DVSUM = 213
+RT_TABLE_MAIN = 254
+
+
+@dataclass(frozen=True)
+class Route:
+    destination: IPv4Network
+    device: str | None
+    source: IPv4Address | None
+    mtu: int | None
+    advmss: int | None
+    proto: int
+
+
+class Netlink:
+    def __init__(self) -> None:
+        self._ipr = IPRoute()
+
+    def close(self) -> None:
+        self._ipr.close()
+
+    def __enter__(self) -> Netlink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- links and addresses ----------------------------------------------
+
+    def link_index(self, name: str) -> int | None:
+        found = self._ipr.link_lookup(ifname=name)
+        return int(found[0]) if found else None
+
+    def link_name(self, index: int) -> str | None:
+        try:
+            (link,) = self._ipr.get_links(index)
+        except NetlinkError as err:
+            if err.code == errno.ENODEV:
+                return None
+            raise
+        return str(link.get_attr("IFLA_IFNAME"))
+
+    def link_mtu(self, name: str) -> int | None:
+        index = self.link_index(name)
+        if index is None:
+            return None
+        (link,) = self._ipr.get_links(index)
+        return int(link.get_attr("IFLA_MTU"))
+
+    def addresses(self) -> list[IPv4Address]:
+        """Every IPv4 address on this machine, in kernel order."""
+        return [
+            IPv4Address(msg.get_attr("IFA_ADDRESS"))
+            for msg in self._ipr.get_addr(family=2)
+        ]
+
+    # -- routes ------------------------------------------------------------
+
+    def route(self, destination: IPv4Network) -> Route | None:
+        """Our table-main route to exactly ``destination``, if any."""
+        for msg in self._ipr.get_routes(
+            family=2, table=RT_TABLE_MAIN, dst=str(destination.network_address),
+            dst_len=destination.prefixlen,
+        ):  # fmt: skip
+            if msg["dst_len"] != destination.prefixlen:
+                continue
+            return self._decode(destination, msg)
+        return None
+
+    def _decode(self, destination: IPv4Network, msg: Any) -> Route:
+        oif = msg.get_attr("RTA_OIF")
+        src = msg.get_attr("RTA_PREFSRC")
+        metrics = msg.get_attr("RTA_METRICS")
+        mtu = advmss = None
+        if metrics is not None:
+            mtu = metrics.get_attr("RTAX_MTU")
+            advmss = metrics.get_attr("RTAX_ADVMSS")
+        return Route(
+            destination=destination,
+            device=self.link_name(oif) if oif is not None else None,
+            source=IPv4Address(src) if src else None,
+            mtu=mtu,
+            advmss=advmss,
+            proto=int(msg["proto"]),
+        )
+
+    def ensure_route(self, plan: RoutePlan) -> bool:
+        """Make the route match ``plan``; return whether anything changed."""
+        want = Route(
+            plan.destination, plan.device, plan.source, plan.mtu, plan.advmss,
+            RTPROT_DVSUM,
+        )  # fmt: skip
+        if self.route(plan.destination) == want:
+            return False
+        oif = self.link_index(plan.device)
+        if oif is None:
+            raise ApplyError(
+                f"netlink: route {plan.destination}: no device {plan.device}"
+            )
+        try:
+            self._ipr.route(
+                "replace",
+                dst=str(plan.destination),
+                oif=oif,
+                prefsrc=str(plan.source),
+                proto=RTPROT_DVSUM,
+                table=RT_TABLE_MAIN,
+                metrics={"mtu": plan.mtu, "advmss": plan.advmss},
+            )
+        except NetlinkError as err:
+            raise ApplyError(
+                f"netlink: route {plan.destination} dev {plan.device}: "
+                f"{errno.errorcode.get(err.code, err.code)}: {err}"
+            ) from err
+        LOG.info(
+            "route: %s dev %s src %s mtu %d advmss %d installed",
+            plan.destination, plan.device, plan.source, plan.mtu, plan.advmss,
+        )  # fmt: skip
+        return True
+
+    def delete_route(self, destination: IPv4Network) -> bool:
+        """Delete the route to ``destination`` if it is ours."""
+        current = self.route(destination)
+        if current is None or current.proto != RTPROT_DVSUM:
+            return False
+        try:
+            self._ipr.route(
+                "del", dst=str(destination), proto=RTPROT_DVSUM, table=RT_TABLE_MAIN
+            )
+        except NetlinkError as err:
+            if err.code == errno.ESRCH:
+                return False
+            raise ApplyError(f"netlink: delete route {destination}: {err}") from err
+        LOG.info("route: %s removed", destination)
+        return True
+
+    def rules(self) -> list[dict[str, Any]]:
+        """IPv4 policy rules as {table, fwmark} (for charon's table 220)."""
+        return [
+            {"table": msg.get_attr("FRA_TABLE"), "fwmark": msg.get_attr("FRA_FWMARK")}
+            for msg in self._ipr.get_rules(family=2)
+        ]

@@ -1,0 +1,185 @@
+"""The ``dvsum-vpn`` command: one line per error, documented exit codes.
+
+Exit codes: 0 success; 1 unexpected error (a bug: a traceback goes to the
+log); 2 bad input or config; 3 charon or the network not ready; 4 not
+permitted (run as root); 5 a change to the machine failed; 6 the tunnels
+did not both come up within --timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from agent import __version__, importer, inputs, logs
+from agent import config as config_mod
+from agent.errors import DvsumError, InputError
+
+LOG = logging.getLogger("agent")
+
+EXIT_NOT_ESTABLISHED = 6
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logs.setup(args.verbose)
+    try:
+        return int(args.func(args))
+    except InputError as err:
+        for line in err.lines():
+            print(f"dvsum-vpn: {line}", file=sys.stderr)
+        return err.exit_code
+    except DvsumError as err:
+        print(f"dvsum-vpn: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        LOG.exception("unexpected error; please report it with this traceback")
+        print(
+            "dvsum-vpn: unexpected error (a bug); the traceback is above or in "
+            "`journalctl -t dvsum-vpn`",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dvsum-vpn",
+        description="The customer end of DvSum's AWS Site-to-Site VPN.",
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help=f"config file (default ${config_mod.CONFIG_ENV} or "
+        f"{config_mod.DEFAULT_PATH})",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log detail"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("import", help="validate an AWS VPN file and its PSKs")
+    p.add_argument("file", type=Path, help="the AWS configuration file")
+    p.add_argument("--psk-file", type=Path, help="PSKs: 'ADDRESS: KEY' per line")
+    p.add_argument("--customer-cidr", help="your network, when creating config.yaml")
+    p.add_argument("--dry-run", action="store_true", help="validate, write nothing")
+    p.add_argument("--json", action="store_true", help="print the connection as JSON")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("render", help="write what `up` would write under DIR")
+    p.add_argument("--root", type=Path, required=True, help="target directory")
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("up", help="bring both tunnels up and route through them")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait")
+    p.add_argument("--no-wait", action="store_true", help="do not wait for SAs")
+    p.add_argument("--json", action="store_true", help="print the status as JSON")
+    p.set_defaults(func=cmd_up)
+
+    p = sub.add_parser("status", help="tunnel states and who carries traffic")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("down", help="remove everything the agent made")
+    p.set_defaults(func=cmd_down)
+
+    p = sub.add_parser("config", help="configuration tools")
+    csub = p.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    c = csub.add_parser("check", help="validate config.yaml and its files")
+    c.set_defaults(func=cmd_config_check)
+    return parser
+
+
+def _config_path(args: argparse.Namespace) -> Path:
+    return args.config or config_mod.default_path()
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, sort_keys=False))
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    result = importer.run(
+        args.file, args.psk_file, _config_path(args), args.customer_cidr, args.dry_run
+    )
+    if args.json:
+        _print_json(result.connection.public())
+    else:
+        for tunnel in result.connection.by_address():
+            _say(
+                f"tunnel {tunnel.aws_outside_address}: inside "
+                f"{tunnel.customer_inside_cidr} <-> {tunnel.aws_inside_address}"
+            )
+    for path in result.written:
+        _say(f"wrote {path}")
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from agent import render_root
+
+    loaded = inputs.load(_config_path(args))
+    for path in render_root.write(loaded, args.root, _say):
+        _say(f"wrote {path}")
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from agent import status, up
+
+    loaded = inputs.load(_config_path(args))
+    outcome = up.up(loaded, args.timeout, _say, wait=not args.no_wait)
+    data = status.collect(loaded)
+    if args.json:
+        _print_json(data)
+    else:
+        print(status.format_text(data))
+    if outcome.pending and not args.no_wait:
+        _say(
+            f"dvsum-vpn: not established after {args.timeout:g} s: "
+            f"{', '.join(outcome.pending)} (see `dvsum-vpn status`)"
+        )
+        return EXIT_NOT_ESTABLISHED
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from agent import status
+
+    data = status.collect(inputs.load(_config_path(args)))
+    if args.json:
+        _print_json(data)
+    else:
+        print(status.format_text(data))
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    from agent import down
+
+    config = config_mod.load(_config_path(args))
+    failures = down.down(config, _say)
+    for failure in failures:
+        _say(f"dvsum-vpn: {failure}")
+    return 5 if failures else 0
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    loaded = inputs.load(_config_path(args))
+    importer.require_psks(loaded.connection)
+    _say(f"{loaded.config.source}: ok")
+    return 0

@@ -1,0 +1,257 @@
+"""config.yaml: what the operator decides, as one frozen ``Config``.
+
+Every problem is collected and reported at once, by field path and, where
+YAML tells us, line number.  Every path the agent writes is here, so tests
+run the real code against a temporary tree.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network, ip_address, ip_network
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import yaml
+
+from agent.errors import ConfigError
+
+DEFAULT_PATH = Path("/etc/dvsum-vpn/config.yaml")
+CONFIG_ENV = "DVSUM_VPN_CONFIG"
+
+DATA_PLANES = ("auto", "route", "policy")
+DNS_MODES = ("hosts", "none")
+SERVICE_NAMES = ("apis.dvsum.ai", "s3-storage.dvsum.ai", "socket-api.dvsum.ai")
+
+DEFAULT_VICI_URI = "unix:///var/run/charon.vici"
+LANDING_ZONE = IPv4Network("10.0.0.0/16")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Paths:
+    swanctl_conf: Path = Path("/etc/swanctl/conf.d/dvsum-vpn.conf")
+    charon_dropin: Path = Path("/etc/strongswan.d/dvsum-vpn.conf")
+    hosts: Path = Path("/etc/hosts")
+    state_dir: Path = Path("/var/lib/dvsum-vpn")
+    run_dir: Path = Path("/run/dvsum-vpn")
+
+
+@dataclass(frozen=True)
+class Dns:
+    mode: str = "hosts"
+    names: tuple[tuple[str, IPv4Address], ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    source: Path
+    aws_file: Path
+    psk_file: Path
+    customer_cidr: IPv4Network
+    landing_zone: IPv4Network = LANDING_ZONE
+    source_address: IPv4Address | None = None
+    primary: IPv4Address | None = None
+    data_plane: str = "auto"
+    dns: Dns = Dns()
+    vici_uri: str = DEFAULT_VICI_URI
+    paths: Paths = Paths()
+
+
+def default_path() -> Path:
+    return Path(os.environ.get(CONFIG_ENV, str(DEFAULT_PATH)))
+
+
+def load(path: Path) -> Config:
+    """Read and validate config.yaml; raise ConfigError listing every problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise ConfigError(
+            f"{path}: no such file; run `dvsum-vpn import` first"
+        ) from err
+    except PermissionError as err:
+        raise ConfigError(f"{path}: not readable: {err.strerror}") from err
+    return parse(text, path)
+
+
+def parse(text: str, path: Path) -> Config:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {_yaml_where(err)}") from err
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top")
+    reader = _Reader(data, _lines(node), path)
+    config = reader.config()
+    reader.raise_problems()
+    return config
+
+
+class _Reader:
+    """Reads typed fields from the parsed YAML, noting each problem."""
+
+    def __init__(self, data: dict[str, Any], lines: dict[str, int], path: Path):
+        self.data = data
+        self.lines = lines
+        self.path = path
+        self.problems: list[tuple[str, str]] = []
+
+    def note(self, field: str, message: str) -> None:
+        line = self.lines.get(field)
+        where = f"{field} (line {line})" if line else field
+        self.problems.append((where, message))
+
+    def raise_problems(self) -> None:
+        if self.problems:
+            count = len(self.problems)
+            raise ConfigError(
+                f"{self.path}: {count} problem{'s' if count > 1 else ''}",
+                tuple(self.problems),
+            )
+
+    def get(self, field: str, default: Any = None) -> Any:
+        node: Any = self.data
+        for part in field.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    def typed(
+        self, field: str, convert: Callable[[Any], T], default: T, what: str
+    ) -> T:
+        raw = self.get(field)
+        if raw is None:
+            return default
+        try:
+            return convert(raw)
+        except (TypeError, ValueError):
+            self.note(field, f"expected {what}, got {raw!r}")
+            return default
+
+    def required(self, field: str, convert: Callable[[Any], T], what: str) -> T:
+        """The converted value; a placeholder of the right type is never
+        used because a missing or bad value always ends in ConfigError."""
+        if self.get(field) is None:
+            self.note(field, f"required: {what}")
+        return self.typed(field, convert, cast(T, None), what)
+
+    def choice(self, field: str, choices: tuple[str, ...], default: str) -> str:
+        value = self.typed(field, str, default, "a string")
+        if value not in choices:
+            self.note(field, f"expected one of {', '.join(choices)}, got {value!r}")
+            return default
+        return value
+
+    def config(self) -> Config:
+        known = {
+            "aws_file", "psk_file", "customer_cidr", "landing_zone",
+            "source_address", "primary", "data_plane", "dns", "charon", "paths",
+        }  # fmt: skip
+        for key in self.data:
+            if key not in known:
+                self.note(str(key), "unknown setting")
+        auto_address = _auto(_ipv4)
+        config = Config(
+            source=self.path,
+            aws_file=self.required("aws_file", Path, "a path"),
+            psk_file=self.required("psk_file", Path, "a path"),
+            customer_cidr=self.required("customer_cidr", _network, "an IPv4 CIDR"),
+            landing_zone=self.typed(
+                "landing_zone", _network, LANDING_ZONE, "an IPv4 CIDR"
+            ),
+            source_address=self.typed(
+                "source_address", auto_address, None, "an IPv4 address or auto"
+            ),
+            primary=self.typed("primary", _ipv4, None, "an AWS outside address"),
+            data_plane=self.choice("data_plane", DATA_PLANES, "auto"),
+            dns=self.dns(),
+            vici_uri=self.vici_uri(),
+            paths=self.paths(),
+        )
+        cidr, zone = config.customer_cidr, config.landing_zone
+        if cidr is not None and cidr.overlaps(zone):
+            self.note("customer_cidr", f"overlaps the landing zone {zone}")
+        return config
+
+    def dns(self) -> Dns:
+        mode = self.choice("dns.mode", DNS_MODES, "hosts")
+        raw = self.get("dns.names", {})
+        if not isinstance(raw, dict):
+            self.note("dns.names", "expected a mapping of name: address")
+            raw = {}
+        names = []
+        for name in raw:
+            field = f"dns.names.{name}"
+            if name not in SERVICE_NAMES:
+                self.note(field, f"not a DvSum service ({', '.join(SERVICE_NAMES)})")
+                continue
+            address = self.typed(field, _ipv4, None, "an IPv4 address")
+            if address is not None:
+                names.append((str(name), address))
+        if mode == "hosts":
+            missing = [n for n in SERVICE_NAMES if n not in raw]
+            for name in missing:
+                self.note(f"dns.names.{name}", "required when dns.mode is hosts")
+        return Dns(mode=mode, names=tuple(names))
+
+    def vici_uri(self) -> str:
+        uri = self.typed("charon.vici_uri", str, DEFAULT_VICI_URI, "a URI")
+        if not uri.startswith(("unix://", "tcp://")):
+            self.note("charon.vici_uri", f"expected unix:///PATH, got {uri!r}")
+        return uri
+
+    def paths(self) -> Paths:
+        defaults = Paths()
+        values = {}
+        for name in Paths.__dataclass_fields__:
+            path = self.typed(f"paths.{name}", Path, getattr(defaults, name), "a path")
+            if not path.is_absolute():
+                self.note(f"paths.{name}", f"expected an absolute path, got {path}")
+            values[name] = path
+        return Paths(**values)
+
+
+def _ipv4(value: Any) -> IPv4Address:
+    address = ip_address(str(value))
+    if not isinstance(address, IPv4Address):
+        raise ValueError(value)
+    return address
+
+
+def _network(value: Any) -> IPv4Network:
+    network = ip_network(str(value), strict=True)
+    if not isinstance(network, IPv4Network):
+        raise ValueError(value)
+    return network
+
+
+def _auto(convert: Callable[[Any], T]) -> Callable[[Any], T | None]:
+    def wrapped(value: Any) -> T | None:
+        return None if value == "auto" else convert(value)
+
+    return wrapped
+
+
+def _lines(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
+    """Map each dotted key path to the 1-based line its key stands on."""
+    lines: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            path = f"{prefix}{key.value}"
+            lines[path] = key.start_mark.line + 1
+            lines.update(_lines(value, f"{path}."))
+    return lines
+
+
+def _yaml_where(err: yaml.YAMLError) -> str:
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or "syntax error"
+    if mark is not None:
+        return f"line {mark.line + 1}: {problem}"
+    return str(problem)

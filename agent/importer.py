@@ -1,0 +1,154 @@
+"""``import``: validate an AWS file and its PSKs, then write /etc/dvsum-vpn.
+
+Nothing is written unless everything validates.  The AWS file is copied
+as received (0600: it may hold the PSKs), the PSKs go to their own 0600
+file keyed by AWS outside address, and config.yaml is created from the
+example when it does not exist yet; an existing one is left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from ipaddress import IPv4Network, ip_network
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from agent import psk as psk_mod
+from agent import sources
+from agent.apply import files
+from agent.errors import InputError
+from agent.inputs import read_aws_file, read_psks
+from agent.model import Connection
+
+LOG = logging.getLogger(__name__)
+
+EXAMPLE = Path(__file__).with_name("config.example.yaml")
+
+
+@dataclass(frozen=True)
+class Imported:
+    connection: Connection
+    written: tuple[Path, ...]
+    config_created: bool
+
+
+def parse(path: Path, psk_file: Path | None) -> Connection:
+    text = read_aws_file(path, "FILE")
+    psks = read_psks(psk_file, "--psk-file") if psk_file else None
+    connection = sources.load(text, psks)
+    _warn_printed(connection)
+    return connection
+
+
+def require_psks(connection: Connection) -> None:
+    missing = tuple(
+        (
+            f"tunnels[{i}].psk",
+            f"no pre-shared key for {t.aws_outside_address} in the file; "
+            "give it with --psk-file",
+        )
+        for i, t in enumerate(connection.tunnels)
+        if t.psk is None
+    )
+    if missing:
+        raise InputError("pre-shared keys missing", missing)
+
+
+def run(
+    path: Path,
+    psk_file: Path | None,
+    config_path: Path,
+    customer_cidr: str | None,
+    dry_run: bool,
+) -> Imported:
+    connection = parse(path, psk_file)
+    require_psks(connection)
+    cidr = _cidr(customer_cidr)
+    existing = _existing(config_path)
+    aws_file = Path(existing.get("aws_file") or config_path.with_name("aws-vpn.conf"))
+    psk_path = Path(existing.get("psk_file") or config_path.with_name("psk.yaml"))
+    if dry_run:
+        return Imported(connection, (), False)
+
+    written = []
+    files.write_atomic(aws_file, read_aws_file(path, "FILE"), 0o600)
+    written.append(aws_file)
+    psks = {t.aws_outside_address: t.psk for t in connection.tunnels if t.psk}
+    files.write_atomic(psk_path, psk_mod.format_psk_file(psks), 0o600)
+    written.append(psk_path)
+    created = False
+    if not config_path.exists():
+        text = _new_config(connection, aws_file, psk_path, cidr)
+        files.write_atomic(config_path, text, 0o600)
+        written.append(config_path)
+        created = True
+    return Imported(connection, tuple(written), created)
+
+
+def _cidr(value: str | None) -> IPv4Network | None:
+    if value is None:
+        return None
+    try:
+        network = ip_network(value, strict=True)
+    except ValueError as err:
+        raise InputError(f"--customer-cidr: not an IPv4 CIDR: {value}") from err
+    if not isinstance(network, IPv4Network):
+        raise InputError(f"--customer-cidr: not an IPv4 CIDR: {value}")
+    return network
+
+
+def _existing(config_path: Path) -> dict[str, Any]:
+    """aws_file and psk_file from an existing config, however broken."""
+    text = files.read_text(config_path)
+    if text is None:
+        return {}
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _new_config(
+    connection: Connection, aws_file: Path, psk_path: Path, cidr: IPv4Network | None
+) -> str:
+    primary = connection.tunnels[0].aws_outside_address
+    replace = {
+        "aws_file:": f"aws_file: {aws_file}",
+        "psk_file:": f"psk_file: {psk_path}",
+        "primary:": f"primary: {primary}",
+        "customer_cidr:": f"customer_cidr: {cidr}"
+        if cidr
+        else "# customer_cidr: REQUIRED, e.g. 192.168.0.0/16",
+    }
+    out = []
+    for line in EXAMPLE.read_text(encoding="utf-8").splitlines():
+        key = line.split(" ", 1)[0]
+        out.append(replace.get(key, line))
+    if cidr is None:
+        LOG.warning("config.yaml: set customer_cidr before `dvsum-vpn up`")
+    return "\n".join(out) + "\n"
+
+
+def _warn_printed(connection: Connection) -> None:
+    """AWS files print defaults, not requirements: say what we use instead."""
+    for index, tunnel in enumerate(connection.tunnels):
+        printed = tunnel.printed
+        weak = sorted(
+            g for g in (*printed.ike_dh_groups, *printed.esp_dh_groups) if g < 14
+        )
+        if weak:
+            LOG.warning(
+                "tunnels[%d]: the file prints DH group %s; dvsum-vpn proposes "
+                "group 14 (modp2048), as DvSum requires",
+                index, ",".join(map(str, sorted(set(weak)))),
+            )  # fmt: skip
+        if printed.ike_version not in (None, 2):
+            LOG.warning(
+                "tunnels[%d]: the file prints IKEv%s; dvsum-vpn uses IKEv2, as "
+                "DvSum requires",
+                index, printed.ike_version,
+            )  # fmt: skip

@@ -1,0 +1,168 @@
+"""The plan: config + imported connection + host facts -> desired state.
+
+Pure.  It decides names, roles, selectors, the route and the MSS; the
+renderers turn it into text and messages, the apply steps into changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+
+from agent import profile
+from agent.config import Config
+from agent.errors import InputError
+from agent.model import Connection, Tunnel
+
+ANY = IPv4Network("0.0.0.0/0")
+MODES = ("policy", "route")
+
+
+@dataclass(frozen=True)
+class Host:
+    """What the machine offers, as probed by ``agent.host``."""
+
+    data_plane: str  # "policy" or "route"
+    libipsec: bool  # charon does ESP in userspace over a TUN device
+    tunnel_device: str  # the TUN device in policy mode ("ipsec0")
+    source_address: IPv4Address
+
+
+@dataclass(frozen=True)
+class TunnelPlan:
+    number: int
+    tunnel: Tunnel
+    primary: bool
+    local_ts: tuple[IPv4Network, ...]
+    remote_ts: tuple[IPv4Network, ...]
+    reqid: int
+    if_id: int | None
+
+    @property
+    def name(self) -> str:
+        return f"dvsum-tunnel{self.number}"
+
+    @property
+    def child(self) -> str:
+        return f"{self.name}-child"
+
+    @property
+    def role(self) -> str:
+        return "primary" if self.primary else "standby"
+
+
+@dataclass(frozen=True)
+class RoutePlan:
+    destination: IPv4Network
+    device: str
+    source: IPv4Address
+    mtu: int
+    advmss: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    data_plane: str
+    libipsec: bool
+    local_id: IPv4Address
+    tunnels: tuple[TunnelPlan, ...]
+    route: RoutePlan
+    mss: int
+    mss_devices: tuple[str, ...]
+    hosts: tuple[tuple[str, IPv4Address], ...]
+
+    def by_name(self, name: str) -> TunnelPlan:
+        for tunnel in self.tunnels:
+            if name in (tunnel.name, tunnel.child):
+                return tunnel
+        raise KeyError(name)
+
+
+def build(config: Config, connection: Connection, host: Host) -> Plan:
+    """The desired state; InputError lists every reason it cannot be built."""
+    problems: list[tuple[str, str]] = []
+    ordered = connection.by_address()
+    primary = config.primary or connection.tunnels[0].aws_outside_address
+    if config.primary is not None and all(
+        t.aws_outside_address != primary for t in ordered
+    ):
+        known = ", ".join(str(t.aws_outside_address) for t in ordered)
+        problems.append(("primary", f"{primary} is not a tunnel of {known}"))
+    for index, tunnel in enumerate(connection.tunnels):
+        if tunnel.psk is None:
+            problems.append(
+                (
+                    f"tunnels[{index}].psk",
+                    f"no pre-shared key for {tunnel.aws_outside_address}; "
+                    "give it with --psk-file",
+                )
+            )
+    if host.data_plane not in MODES:
+        problems.append(("data_plane", f"unknown mode {host.data_plane!r}"))
+    if problems:
+        raise InputError("cannot plan the tunnels", tuple(problems))
+
+    local_ids = {t.customer_outside_address for t in ordered}
+    if len(local_ids) != 1:
+        raise InputError(
+            "the tunnels disagree",
+            (("tunnels", "the customer outside address differs per tunnel"),),
+        )
+    tunnels = tuple(
+        _tunnel(number, tunnel, tunnel.aws_outside_address == primary, config, host)
+        for number, tunnel in enumerate(ordered, start=1)
+    )
+    if host.data_plane == "route":
+        active = next(t for t in tunnels if t.primary)
+        device = f"dvsum{active.number}"
+        mtu, mss = profile.DVSUM.mtu, profile.DVSUM.mss
+        mss_devices = tuple(f"dvsum{t.number}" for t in tunnels)
+    else:
+        device = host.tunnel_device
+        mtu, mss = (
+            (profile.LIBIPSEC_MTU, profile.LIBIPSEC_MSS)
+            if host.libipsec
+            else (profile.DVSUM.mtu, profile.DVSUM.mss)
+        )
+        mss_devices = (device,)
+    route = RoutePlan(
+        destination=config.landing_zone,
+        device=device,
+        source=host.source_address,
+        mtu=mtu,
+        advmss=mss,
+    )
+    hosts = config.dns.names if config.dns.mode == "hosts" else ()
+    return Plan(
+        data_plane=host.data_plane,
+        libipsec=host.libipsec,
+        local_id=local_ids.pop(),
+        tunnels=tunnels,
+        route=route,
+        mss=mss,
+        mss_devices=mss_devices,
+        hosts=hosts,
+    )
+
+
+def _tunnel(
+    number: int, tunnel: Tunnel, primary: bool, config: Config, host: Host
+) -> TunnelPlan:
+    if host.data_plane == "route":
+        # Route-based: AWS's own 0/0 selectors; the XFRM interface's if_id
+        # binds the SAs and the route decides what enters the tunnel.
+        return TunnelPlan(number, tunnel, primary, (ANY,), (ANY,), number, number)
+    if primary:
+        # Policy-based: the primary's narrower selectors win over the
+        # standby's 0/0 whatever the order the CHILD_SAs were created in,
+        # so failover and failback follow the SAs (shared/notes).
+        return TunnelPlan(
+            number,
+            tunnel,
+            primary,
+            (config.customer_cidr,),
+            (config.landing_zone,),
+            number,
+            None,
+        )
+    return TunnelPlan(number, tunnel, primary, (ANY,), (ANY,), number, None)

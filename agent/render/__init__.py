@@ -1,0 +1,1 @@
+"""Pure renderers: model in, file contents and messages out."""

@@ -1,0 +1,179 @@
+"""``up``: apply the plan as a named checklist of idempotent steps.
+
+Each step compares what is wanted with what is there and changes only the
+difference, so running ``up`` twice re-creates nothing: no SA, no route.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from agent import host as host_mod
+from agent import sas as sas_mod
+from agent import state
+from agent.apply import files
+from agent.apply.netlink import Netlink
+from agent.apply.nft import Nft
+from agent.apply.vici import Charon
+from agent.errors import TransientError
+from agent.inputs import Inputs
+from agent.plan import Plan, build
+from agent.render import charon as charon_conf
+from agent.render import hosts, nft, swanctl
+
+LOG = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+TABLE_CHARON = 220
+
+
+@dataclass(frozen=True)
+class Outcome:
+    plan: Plan
+    established: tuple[str, ...]
+    pending: tuple[str, ...]
+
+
+def plan_for(inputs: Inputs, netlink: Netlink) -> Plan:
+    return build(
+        inputs.config, inputs.connection, host_mod.probe(inputs.config, netlink)
+    )
+
+
+def up(
+    inputs: Inputs, timeout: float, progress: Progress, wait: bool = True
+) -> Outcome:
+    config = inputs.config
+    with Netlink() as netlink, Charon(config.vici_uri) as charon:
+        plan = plan_for(inputs, netlink)
+        LOG.info(
+            "up: data_plane=%s libipsec=%s primary=%s",
+            plan.data_plane, plan.libipsec,
+            next(t.tunnel.aws_outside_address for t in plan.tunnels if t.primary),
+        )  # fmt: skip
+
+        step_files(plan, inputs, charon)
+        step_charon_settings(plan, netlink)
+        step_connections(plan, charon)
+        step_initiate(plan, charon, progress)
+        step_route(plan, netlink)
+        step_mss(plan)
+        step_hosts(plan, inputs)
+        state.write(
+            config.paths.state_dir,
+            state.Applied(
+                connections=tuple(t.name for t in plan.tunnels),
+                secrets=tuple(t.name for t in plan.tunnels),
+                route=str(plan.route.destination),
+                nft_table=True,
+                hosts=str(config.paths.hosts) if plan.hosts else None,
+                files=(str(config.paths.swanctl_conf), str(config.paths.charon_dropin)),
+            ),
+        )
+        if not wait:
+            return Outcome(plan, (), tuple(t.name for t in plan.tunnels))
+        return wait_established(plan, charon, timeout, progress)
+
+
+def step_files(plan: Plan, inputs: Inputs, charon: Charon) -> None:
+    paths = inputs.config.paths
+    files.write_atomic(paths.swanctl_conf, swanctl.render(plan), 0o600)
+    if files.write_atomic(paths.charon_dropin, charon_conf.render(plan), 0o644):
+        charon.reload_settings()
+        LOG.info("charon: settings reloaded from %s", paths.charon_dropin)
+
+
+def step_charon_settings(plan: Plan, netlink: Netlink) -> None:
+    """Refuse to go on when charon runs without the settings we need."""
+    for rule in netlink.rules():
+        if rule["table"] == TABLE_CHARON and not rule["fwmark"]:
+            raise TransientError(
+                "charon: it runs without dvsum-vpn's settings (its table-220 rule "
+                "catches all traffic); restart it: systemctl restart strongswan"
+            )
+    if plan.libipsec and netlink.link_index(plan.route.device) is None:
+        raise TransientError(
+            f"charon: no {plan.route.device} device: this kernel has no ESP and "
+            "charon has not loaded kernel-libipsec; restart it: systemctl "
+            "restart strongswan"
+        )
+
+
+def step_connections(plan: Plan, charon: Charon) -> None:
+    for secret in swanctl.secrets(plan):
+        charon.load_shared(secret)
+    loaded = charon.conns()
+    wanted = swanctl.connections(plan)
+    for name, message in wanted.items():
+        charon.load_conn(name, message)
+        if name not in loaded:
+            LOG.info("%s: connection loaded", name)
+    for name in loaded:
+        if name.startswith("dvsum-tunnel") and name not in wanted:
+            charon.unload_conn(name)
+            LOG.info("%s: stale connection unloaded", name)
+
+
+def step_initiate(plan: Plan, charon: Charon, progress: Progress) -> None:
+    states = sas_mod.ike_sas(charon, tuple(t.name for t in plan.tunnels))
+    for tunnel in plan.tunnels:
+        current = states[tunnel.name]
+        if any(s.installed or s.state == "CONNECTING" for s in current):
+            LOG.debug("%s: already up or connecting", tunnel.name)
+            continue
+        LOG.info(
+            "%s: initiating to %s (%s)",
+            tunnel.name, tunnel.tunnel.aws_outside_address, tunnel.role,
+        )  # fmt: skip
+        progress(f"{tunnel.name}: initiating to {tunnel.tunnel.aws_outside_address}")
+        for _ in charon.initiate(tunnel.child, tunnel.name, timeout_ms=0):
+            pass
+
+
+def step_route(plan: Plan, netlink: Netlink) -> None:
+    netlink.ensure_route(plan.route)
+
+
+def step_mss(plan: Plan) -> None:
+    table = Nft()
+    if table.comments() != nft.rule_comments(plan):
+        table.replace(nft.render(plan))
+
+
+def step_hosts(plan: Plan, inputs: Inputs) -> None:
+    path = inputs.config.paths.hosts
+    if not plan.hosts:
+        return
+    text = files.read_text(path) or ""
+    merged = hosts.merge(text, plan.hosts)
+    if merged != text:
+        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+        files.write_atomic(path, merged, mode)
+
+
+def wait_established(
+    plan: Plan, charon: Charon, timeout: float, progress: Progress
+) -> Outcome:
+    deadline = time.monotonic() + timeout
+    names = tuple(t.name for t in plan.tunnels)
+    last: dict[str, str] = {}
+    while True:
+        states = sas_mod.ike_sas(charon, names)
+        done = []
+        for name in names:
+            sa = sas_mod.best(states[name])
+            word = "down" if sa is None else sa.state
+            if sa is not None and sa.installed:
+                word = "ESTABLISHED, child INSTALLED"
+                done.append(name)
+            if last.get(name) != word:
+                progress(f"{name}: {word}")
+                last[name] = word
+        if len(done) == len(names) or time.monotonic() >= deadline:
+            pending = tuple(n for n in names if n not in done)
+            return Outcome(plan, tuple(done), pending)
+        time.sleep(0.2)
