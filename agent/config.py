@@ -125,7 +125,11 @@ class _Reader:
     def typed(
         self, field: str, convert: Callable[[Any], T], default: T, what: str
     ) -> T:
-        raw = self.get(field)
+        return self.convert(field, self.get(field), convert, default, what)
+
+    def convert(
+        self, field: str, raw: Any, convert: Callable[[Any], T], default: T, what: str
+    ) -> T:
         if raw is None:
             return default
         try:
@@ -191,7 +195,7 @@ class _Reader:
             if name not in SERVICE_NAMES:
                 self.note(field, f"not a DvSum service ({', '.join(SERVICE_NAMES)})")
                 continue
-            address = self.typed(field, _ipv4, None, "an IPv4 address")
+            address = self.convert(field, raw[name], _ipv4, None, "an IPv4 address")
             if address is not None:
                 names.append((str(name), address))
         if mode == "hosts":

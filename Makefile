@@ -1,0 +1,34 @@
+# dvsum-vpn: the customer end of DvSum's AWS Site-to-Site VPN.
+# Run as root on Debian 12.  `make demo` and `make test` install what they
+# need first (packaging/dev-setup.sh).
+
+PY      := .venv/bin/python
+PYTEST  := $(PY) -m pytest -W error
+
+.PHONY: setup demo demo-down test test-unit test-lab lint clean
+
+setup:
+	./packaging/dev-setup.sh
+
+demo: setup
+	$(PY) -m tests.lab.demo
+
+demo-down:
+	$(PY) -m tests.lab.demo --down
+
+test: setup
+	$(PYTEST) tests -q
+
+test-unit: setup
+	$(PYTEST) tests/unit -q
+
+test-lab: setup
+	$(PYTEST) tests/lab -q
+
+lint: setup
+	$(PY) -m ruff check agent tests
+	$(PY) -m ruff format --check agent tests
+	$(PY) -m mypy agent
+
+clean:
+	rm -rf .venv build *.egg-info .pytest_cache .mypy_cache .ruff_cache

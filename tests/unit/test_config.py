@@ -1,0 +1,107 @@
+"""config.yaml: typed values, every problem at once, with line numbers."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+
+import pytest
+
+from agent import config as config_mod
+from agent.errors import ConfigError
+from tests.unit.conftest import CONFIG
+
+PATH = Path("/etc/dvsum-vpn/config.yaml")
+
+
+def test_lab_config_reads_every_field():
+    config = config_mod.parse(CONFIG, PATH)
+    assert config == config_mod.Config(
+        source=PATH,
+        aws_file=Path("/etc/dvsum-vpn/aws-vpn.conf"),
+        psk_file=Path("/etc/dvsum-vpn/psk.yaml"),
+        customer_cidr=IPv4Network("192.168.10.0/24"),
+        landing_zone=IPv4Network("10.0.0.0/16"),
+        source_address=None,
+        primary=IPv4Address("203.0.113.44"),
+        data_plane="policy",
+        dns=config_mod.Dns(
+            mode="hosts",
+            names=(
+                ("apis.dvsum.ai", IPv4Address("10.0.151.182")),
+                ("s3-storage.dvsum.ai", IPv4Address("10.0.150.69")),
+                ("socket-api.dvsum.ai", IPv4Address("10.0.157.107")),
+            ),
+        ),
+        vici_uri="unix:///var/run/charon.vici",
+        paths=config_mod.Paths(),
+    )
+
+
+def test_example_config_is_valid():
+    example = Path(config_mod.__file__).with_name("config.example.yaml")
+    config = config_mod.parse(example.read_text(), example)
+    assert config.customer_cidr == IPv4Network("192.168.0.0/16")
+
+
+def test_every_problem_is_reported_with_its_line():
+    text = """\
+aws_file: /x
+customer_cidr: 10.0.5.0/24
+landing_zone: 10.0.0.0/33
+primary: nope
+data_plane: fast
+extra: 1
+dns:
+  mode: hosts
+  names:
+    apis.dvsum.ai: 10.0.151.300
+    example.com: 10.0.0.1
+paths:
+  hosts: relative/hosts
+"""
+    with pytest.raises(ConfigError) as caught:
+        config_mod.parse(text, PATH)
+    assert caught.value.problems == (
+        ("extra (line 6)", "unknown setting"),
+        ("psk_file", "required: a path"),
+        ("landing_zone (line 3)", "expected an IPv4 CIDR, got '10.0.0.0/33'"),
+        ("primary (line 4)", "expected an AWS outside address, got 'nope'"),
+        ("data_plane (line 5)", "expected one of auto, route, policy, got 'fast'"),
+        (
+            "dns.names.apis.dvsum.ai (line 10)",
+            "expected an IPv4 address, got '10.0.151.300'",
+        ),
+        (
+            "dns.names.example.com (line 11)",
+            "not a DvSum service (apis.dvsum.ai, s3-storage.dvsum.ai, "
+            "socket-api.dvsum.ai)",
+        ),
+        ("dns.names.s3-storage.dvsum.ai", "required when dns.mode is hosts"),
+        ("dns.names.socket-api.dvsum.ai", "required when dns.mode is hosts"),
+        ("paths.hosts (line 13)", "expected an absolute path, got relative/hosts"),
+        ("customer_cidr (line 2)", "overlaps the landing zone 10.0.0.0/16"),
+    )
+
+
+def test_customer_cidr_overlapping_the_landing_zone_is_refused():
+    text = CONFIG.replace("192.168.10.0/24", "10.0.0.0/8")
+    with pytest.raises(ConfigError) as caught:
+        config_mod.parse(text, PATH)
+    assert caught.value.problems == (
+        ("customer_cidr (line 3)", "overlaps the landing zone 10.0.0.0/16"),
+    )
+
+
+def test_broken_yaml_names_the_line():
+    with pytest.raises(ConfigError) as caught:
+        config_mod.parse("a: 1\n b: 2\n", PATH)
+    assert str(caught.value) == (
+        f"{PATH}: not valid YAML: line 2: mapping values are not allowed here"
+    )
+
+
+def test_missing_file_says_to_import_first(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        config_mod.load(tmp_path / "config.yaml")
+    assert "run `dvsum-vpn import` first" in str(caught.value)

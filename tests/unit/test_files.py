@@ -1,0 +1,47 @@
+"""Owned files: atomic, with the mode asked for, unchanged when equal."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from agent.apply import files
+
+
+def test_new_file_gets_the_mode_even_under_a_wide_umask(tmp_path):
+    old = os.umask(0)
+    try:
+        path = tmp_path / "d" / "secret.conf"
+        assert files.write_atomic(path, "k = v\n", 0o600) is True
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.read_text() == "k = v\n"
+
+
+def test_rewriting_the_same_content_changes_nothing(tmp_path):
+    path = tmp_path / "f"
+    files.write_atomic(path, "a\n", 0o644)
+    inode = path.stat().st_ino
+    assert files.write_atomic(path, "a\n", 0o644) is False
+    assert path.stat().st_ino == inode
+
+
+def test_a_wrong_mode_is_corrected(tmp_path):
+    path = tmp_path / "f"
+    path.write_text("a\n")
+    path.chmod(0o666)
+    assert files.write_atomic(path, "a\n", 0o600) is True
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_no_temporary_file_is_left_behind(tmp_path):
+    files.write_atomic(tmp_path / "f", "a\n", 0o600)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
+def test_remove_reports_whether_it_existed(tmp_path):
+    path = tmp_path / "f"
+    assert files.remove(path) is False
+    path.write_text("")
+    assert files.remove(path) is True
