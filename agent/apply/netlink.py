@@ -82,11 +82,12 @@ class Netlink:
 
     def route(self, destination: IPv4Network) -> Route | None:
         """Our table-main route to exactly ``destination``, if any."""
-        for msg in self._ipr.get_routes(
-            family=2, table=RT_TABLE_MAIN, dst=str(destination.network_address),
-            dst_len=destination.prefixlen,
-        ):  # fmt: skip
+        # A dump of the main table, filtered here: with ``dst`` pyroute2
+        # would ask for a route lookup (RTM_GETROUTE without NLM_F_DUMP).
+        for msg in self._ipr.get_routes(family=2, table=RT_TABLE_MAIN):
             if msg["dst_len"] != destination.prefixlen:
+                continue
+            if msg.get_attr("RTA_DST") != str(destination.network_address):
                 continue
             return self._decode(destination, msg)
         return None
