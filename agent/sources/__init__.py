@@ -1,0 +1,43 @@
+"""AWS VPN configuration files, in any layout we read, -> one ``Connection``.
+
+``detect`` names the layout, its module turns the text into RAW (strings,
+unchecked), :mod:`agent.sources.build` validates RAW into the model, and
+:mod:`agent.sources.merge` adds PSKs that came apart from the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from agent.model import Connection
+from agent.psk import PskKey
+from agent.secret import Secret
+from agent.sources import build, generic, merge, strongswan, summary, xml
+from agent.sources.detect import detect
+from agent.sources.raw import Raw
+
+__all__ = ["LAYOUTS", "detect", "load", "parse"]
+
+LAYOUTS: dict[str, Callable[[str], Raw]] = {
+    "xml": xml.parse,
+    "generic": generic.parse,
+    "summary": summary.parse,
+    "strongswan": strongswan.parse,
+}
+
+
+def parse(text: str) -> tuple[str, Raw]:
+    """The layout's name and the file's RAW fields, unchecked."""
+    layout = detect(text)
+    return layout, LAYOUTS[layout](text)
+
+
+def load(text: str, psks: Mapping[PskKey, Secret] | None = None) -> Connection:
+    """The validated connection; InputError lists every problem found.
+
+    ``psks`` (keyed by AWS outside address, or ``tunnel1``/``tunnel2`` in
+    file order) win over the file's own keys.
+    """
+    layout, raw = parse(text)
+    connection = build.connection(raw, layout)
+    return merge.with_psks(connection, psks) if psks else connection

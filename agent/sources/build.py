@@ -1,0 +1,368 @@
+"""RAW -> ``Connection``: every problem at once, each by its field path.
+
+Paths look like ``tunnels[1].aws_outside_address`` (tunnels in file order,
+counted from 0) or ``customer_asn``.  A pre-shared key is checked against
+AWS's rule, and no message ever shows it.  Nothing is sorted: the model
+keeps file order and numbers tunnels itself.
+"""
+
+from __future__ import annotations
+
+import re
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import Any
+
+from agent.errors import InputError
+from agent.model import Connection, Printed, Routing, Tunnel
+from agent.psk import psk_problem
+from agent.secret import Secret
+from agent.sources.raw import Raw, RawTunnel
+
+LINK_LOCAL = IPv4Network("169.254.0.0/16")
+INSIDE_PREFIX = 30
+# Inside CIDRs AWS refuses: the first six /30s and the one by the metadata
+# address.
+RESERVED = tuple(
+    IPv4Network(cidr)
+    for cidr in (
+        "169.254.0.0/30",
+        "169.254.1.0/30",
+        "169.254.2.0/30",
+        "169.254.3.0/30",
+        "169.254.4.0/30",
+        "169.254.5.0/30",
+        "169.254.169.252/30",
+    )
+)
+ASN_RANGE = (1, 4294967295)
+HOLD_TIME_RANGE = (3, 65535)
+
+_VPN_ID = re.compile(r"vpn-[0-9a-f]{8,17}")
+_VERSION = re.compile(r"(?:ike)?v?(?P<version>[12])", re.I)
+_GROUP = re.compile(
+    r"(?:diffie-hellman\s*)?(?:dh\s*)?(?:group\s*)?(?P<group>\d+)(?:\s*\(.*\))?",
+    re.I,
+)
+# strongSwan's names for the DH groups AWS offers (RFC 3526, 5114, 5903, 8031).
+_GROUP_NAMES = {
+    "modp1024": 2,
+    "modp1536": 5,
+    "modp2048": 14,
+    "modp3072": 15,
+    "modp4096": 16,
+    "modp6144": 17,
+    "modp8192": 18,
+    "ecp256": 19,
+    "ecp384": 20,
+    "ecp521": 21,
+    "modp1024s160": 22,
+    "modp2048s224": 23,
+    "modp2048s256": 24,
+}
+
+
+class Problems:
+    """Findings collected while building; raised together at the end."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[str, str]] = []
+
+    def note(self, path: str, message: str) -> None:
+        self.found.append((path, message))
+
+    def raise_any(self) -> None:
+        if self.found:
+            count = len(self.found)
+            raise InputError(
+                f"the AWS file has {count} problem{'s' if count > 1 else ''}",
+                tuple(self.found),
+            )
+
+
+def connection(raw: Raw, layout: str) -> Connection:
+    """The validated model of ``raw``; InputError lists every problem."""
+    problems = Problems()
+    vpn_id = raw.get("vpn_connection_id")
+    if vpn_id is not None and not _VPN_ID.fullmatch(str(vpn_id)):
+        problems.note(
+            "vpn_connection_id",
+            f"expected an id like vpn-0123456789abcdef0, got {vpn_id!r}",
+        )
+    routing = _routing(raw.get("routing"), problems)
+    customer_asn = _integer(
+        raw.get("customer_asn"), ASN_RANGE, "customer_asn", "", problems
+    )
+    if routing is Routing.BGP and raw.get("customer_asn") is None:
+        problems.note("customer_asn", "missing: BGP routing needs the customer ASN")
+
+    raw_tunnels = raw.get("tunnels") or []
+    if len(raw_tunnels) != 2:
+        problems.note(
+            "tunnels",
+            f"expected two tunnels, found {len(raw_tunnels)}: an AWS VPN "
+            "connection always has two",
+        )
+    readers = [
+        _TunnelReader(index, tunnel, problems)
+        for index, tunnel in enumerate(raw_tunnels)
+    ]
+    tunnels = [reader.tunnel(routing) for reader in readers]
+    _compare(readers, problems)
+    problems.raise_any()
+    return Connection(
+        layout=layout,
+        vpn_connection_id=None if vpn_id is None else str(vpn_id),
+        routing=routing or Routing.STATIC,
+        customer_asn=customer_asn,
+        tunnels=tuple(t for t in tunnels if t is not None),
+    )
+
+
+def _routing(value: Any, problems: Problems) -> Routing | None:
+    try:
+        return Routing(value)
+    except ValueError:
+        problems.note("routing", f"expected static or bgp, got {value!r}")
+        return None
+
+
+class _TunnelReader:
+    """Reads one RAW tunnel into typed values, noting each problem."""
+
+    def __init__(self, index: int, raw: RawTunnel, problems: Problems) -> None:
+        self.raw = raw
+        self.problems = problems
+        self.prefix = f"tunnels[{index}]."
+        line = raw.get("line")
+        self.where = f" (tunnel at line {line})" if line else ""
+        self.aws_outside: IPv4Address | None = None
+        self.customer_outside: IPv4Address | None = None
+        self.inside: IPv4Interface | None = None
+
+    def note(self, key: str, message: str) -> None:
+        self.problems.note(self.prefix + key, message + self.where)
+
+    def tunnel(self, routing: Routing | None) -> Tunnel | None:
+        """The model's tunnel, or None when a problem was noted for it."""
+        before = len(self.problems.found)
+        self.aws_outside = self.address("aws_outside_address")
+        self.customer_outside = self.address("customer_outside_address")
+        self.inside, aws_inside = self.inside_addresses()
+        bgp = routing is Routing.BGP
+        aws_asn = self.integer("aws_asn", ASN_RANGE, required=bgp)
+        hold_time = self.hold_time(required=bgp)
+        psk = self.psk()
+        printed = self.printed()
+        if len(self.problems.found) > before:
+            return None
+        # Each of these was noted as a problem when missing.
+        assert self.aws_outside and self.customer_outside and self.inside
+        assert aws_inside is not None
+        return Tunnel(
+            aws_outside_address=self.aws_outside,
+            customer_outside_address=self.customer_outside,
+            customer_inside_cidr=self.inside,
+            aws_inside_address=aws_inside,
+            psk=psk,
+            aws_asn=aws_asn,
+            bgp_hold_time=hold_time,
+            printed=printed,
+        )
+
+    def address(self, key: str, required: bool = True) -> IPv4Address | None:
+        value = self.raw.get(key)
+        if value is None:
+            if required:
+                self.note(key, "missing from the file")
+            return None
+        try:
+            return IPv4Address(str(value).strip())
+        except ValueError:
+            self.note(key, f"expected an IPv4 address, got {value!r}")
+            return None
+
+    def inside_addresses(self) -> tuple[IPv4Interface | None, IPv4Address | None]:
+        customer = self.address("customer_inside_address")
+        neighbor = self.address("bgp_neighbor", required=False)
+        aws: IPv4Address | None
+        if self.raw.get("aws_inside_address") is None and neighbor is not None:
+            aws = neighbor
+        else:
+            aws = self.address("aws_inside_address")
+        if neighbor is not None and aws is not None and neighbor != aws:
+            self.note("bgp_neighbor", f"{neighbor} is not the AWS inside address {aws}")
+        prefix = self.inside_prefix()
+        if customer is None or prefix is None:
+            return None, aws
+        inside = IPv4Interface(f"{customer}/{prefix}")
+        self.check_inside("customer_inside_address", customer, inside.network)
+        if aws is not None:
+            self.check_inside("aws_inside_address", aws, inside.network, customer)
+        return inside, aws
+
+    def inside_prefix(self) -> int | None:
+        value = self.raw.get("customer_inside_prefix")
+        if value is None:
+            return INSIDE_PREFIX
+        text = str(value).strip()
+        try:
+            prefix = IPv4Network(f"0.0.0.0/{text}").prefixlen
+        except ValueError:
+            prefix = None
+        if prefix != INSIDE_PREFIX:
+            self.note("customer_inside_prefix", f"expected a /30, got {value!r}")
+            return None
+        return prefix
+
+    def check_inside(
+        self,
+        key: str,
+        address: IPv4Address,
+        net: IPv4Network,
+        customer: IPv4Address | None = None,
+    ) -> None:
+        """Note what is wrong with an inside address of the /30 ``net``.
+
+        ``customer`` is given for the AWS end, which must share the
+        customer's /30 (whose reservation is then reported once, there).
+        """
+        if address not in LINK_LOCAL:
+            self.note(key, f"{address} is not in {LINK_LOCAL}")
+        elif customer is None and net in RESERVED:
+            self.note(key, f"{address} is in {net}, which AWS reserves")
+        elif customer is not None and customer in LINK_LOCAL and address not in net:
+            self.note(key, f"{address} is not in the customer's {net}")
+        elif address == customer:
+            self.note(key, "the same as the customer inside address")
+        elif address in (net.network_address, net.broadcast_address):
+            self.note(key, f"{address} is the network or broadcast address of {net}")
+
+    def integer(
+        self, key: str, bounds: tuple[int, int], required: bool = False
+    ) -> int | None:
+        value = self.raw.get(key)
+        if value is None and required:
+            self.note(key, "missing: BGP routing needs it")
+        return _integer(value, bounds, self.prefix + key, self.where, self.problems)
+
+    def hold_time(self, required: bool) -> int | None:
+        hold_time = self.integer("bgp_hold_time", (0, HOLD_TIME_RANGE[1]), required)
+        if hold_time is not None and 0 < hold_time < HOLD_TIME_RANGE[0]:
+            self.note("bgp_hold_time", "expected 0 or 3 to 65535 seconds")
+            return None
+        return hold_time
+
+    def psk(self) -> Secret | None:
+        value = self.raw.get("psk")
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.note("psk", "expected text")
+            return None
+        problem = psk_problem(value)
+        if problem:
+            self.note("psk", problem)
+            return None
+        return Secret(value)
+
+    def printed(self) -> Printed:
+        counts = (0, 2**31 - 1)
+        return Printed(
+            ike_version=self.version(),
+            ike_encryption=self.text("ike_encryption"),
+            ike_integrity=self.text("ike_integrity"),
+            ike_dh_groups=self.groups("ike_dh_groups"),
+            ike_lifetime=self.integer("ike_lifetime", counts),
+            esp_encryption=self.text("esp_encryption"),
+            esp_integrity=self.text("esp_integrity"),
+            esp_dh_groups=self.groups("esp_dh_groups"),
+            esp_lifetime=self.integer("esp_lifetime", counts),
+            dpd_delay=self.integer("dpd_delay", counts),
+            dpd_retries=self.integer("dpd_retries", counts),
+            mtu=self.integer("mtu", (68, 65535)),
+            mss=self.integer("mss", (1, 65535)),
+        )
+
+    def text(self, key: str) -> str | None:
+        value = self.raw.get(key)
+        return None if value is None else str(value).strip() or None
+
+    def version(self) -> int | None:
+        value = self.raw.get("ike_version")
+        if value is None:
+            return None
+        match = _VERSION.fullmatch(str(value).strip())
+        if match is None:
+            self.note("ike_version", f"expected IKEv1 or IKEv2, got {value!r}")
+            return None
+        return int(match["version"])
+
+    def groups(self, key: str) -> tuple[int, ...]:
+        value = self.raw.get(key)
+        entries = [value] if isinstance(value, str) else list(value or ())
+        groups = []
+        for entry in entries:
+            for part in str(entry).split(","):
+                group = _group(part)
+                if group is None:
+                    self.note(key, f"expected a DH group like group14, got {part!r}")
+                else:
+                    groups.append(group)
+        return tuple(groups)
+
+
+def _integer(
+    value: Any, bounds: tuple[int, int], path: str, where: str, problems: Problems
+) -> int | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    low, high = bounds
+    if not text.isascii() or not text.isdigit():
+        problems.note(path, f"expected a whole number, got {value!r}{where}")
+        return None
+    number = int(text)
+    if not low <= number <= high:
+        problems.note(path, f"expected {low} to {high}, got {number}{where}")
+        return None
+    return number
+
+
+def _group(text: str) -> int | None:
+    text = text.strip()
+    if text.lower() in _GROUP_NAMES:
+        return _GROUP_NAMES[text.lower()]
+    match = _GROUP.fullmatch(text)
+    return int(match["group"]) if match else None
+
+
+def _compare(readers: list[_TunnelReader], problems: Problems) -> None:
+    """Checks between tunnels: each against every earlier one."""
+    for later, reader in enumerate(readers):
+        for earlier, other in enumerate(readers[:later]):
+            if reader.aws_outside and reader.aws_outside == other.aws_outside:
+                reader.note(
+                    "aws_outside_address",
+                    f"{reader.aws_outside} is also tunnels[{earlier}]'s: each "
+                    "tunnel has its own AWS endpoint",
+                )
+            if (
+                reader.customer_outside
+                and other.customer_outside
+                and reader.customer_outside != other.customer_outside
+            ):
+                reader.note(
+                    "customer_outside_address",
+                    f"{reader.customer_outside} differs from tunnels[{earlier}]'s "
+                    f"{other.customer_outside}: a connection has one customer "
+                    "gateway",
+                )
+            if (
+                reader.inside
+                and other.inside
+                and reader.inside.network == other.inside.network
+            ):
+                reader.note(
+                    "customer_inside_address",
+                    f"{reader.inside.network} is also tunnels[{earlier}]'s",
+                )
