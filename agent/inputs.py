@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import logging
-import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from agent import config as config_mod
 from agent import psk, sources
 from agent.config import Config
 from agent.errors import ConfigError
 from agent.model import Connection
+from agent.psk import PskKey
 from agent.secret import Secret
 
 LOG = logging.getLogger(__name__)
@@ -35,16 +34,9 @@ def read_aws_file(path: Path, field: str = "aws_file") -> str:
         raise ConfigError(f"{field}: {path}: {err.strerror}") from err
 
 
-def read_psks(path: Path, field: str = "psk_file") -> dict[Any, Secret]:
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError as err:
-        raise ConfigError(f"{field}: {path}: no such file") from err
-    if mode & 0o077:
-        LOG.warning(
-            "%s: mode %04o lets others read the pre-shared keys; chmod 600 it",
-            path, mode,
-        )  # fmt: skip
+def read_psks(path: Path, field: str = "psk_file") -> dict[PskKey, Secret]:
+    if not path.exists():
+        raise ConfigError(f"{field}: {path}: no such file")
     return psk.read_psk_file(path)
 
 
