@@ -30,7 +30,10 @@ LOG = logging.getLogger(__name__)
 # `make demo KEEP=1` (which use dvl-).
 TEST_PREFIX = os.environ.get("DVSUM_LAB_PREFIX", "dvt-")
 
-TOOLS = ("ip", "unshare", "nft", "openssl", "curl", "swanctl", "ss", "sysctl")
+TOOLS = (
+    "ip", "unshare", "nft", "openssl", "curl", "swanctl", "ss", "sysctl",
+    "tcpdump", "getent",
+)  # fmt: skip
 FILES = {
     CHARON: "charon (strongswan-charon)",
     "/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so": (

@@ -115,7 +115,10 @@ class Lab:
     def _build(self) -> None:
         addr = self.addresses
         self.root.mkdir(mode=0o755, parents=True, exist_ok=True)
-        (self.root / teardown.MARKER).write_text(f"prefix {self.prefix}\n")
+        marker = [f"prefix {self.prefix}"]
+        if not netns.ETC_NETNS.exists():
+            marker.append(teardown.CREATED_ETC_NETNS)
+        (self.root / teardown.MARKER).write_text("\n".join(marker) + "\n")
         topology.build(self.ns, addr)
         self._start_services()
         psks = {t.number: aws_file.new_psk() for t in addr.tunnels}

@@ -21,6 +21,8 @@ LOG = logging.getLogger(__name__)
 
 # up() writes this first; down() removes a non-empty root only if it is there.
 MARKER = ".dvsum-vpn-lab"
+# A marker line: up() created /etc/netns, so down() removes it once empty.
+CREATED_ETC_NETNS = "created /etc/netns"
 
 
 def lab_pids(root: Path, prefix: str) -> list[int]:
@@ -43,10 +45,12 @@ def lab_pids(root: Path, prefix: str) -> list[int]:
 def down(root: Path, prefix: str) -> None:
     """Stop every lab process, delete namespaces, /etc/netns entries, root."""
     errors: list[str] = []
+    marker = root / MARKER
+    created_etc = marker.exists() and CREATED_ETC_NETNS in marker.read_text()
     steps: list[tuple[str, Callable[[], None]]] = [
         ("stop processes", lambda: terminate(lab_pids(root, prefix))),
         ("delete namespaces", lambda: _delete_namespaces(prefix)),
-        ("remove /etc/netns entries", lambda: _remove_etc(prefix)),
+        ("remove /etc/netns entries", lambda: _remove_etc(prefix, created_etc)),
         ("remove the lab tree", lambda: remove_root(root)),
     ]
     for what, step in steps:
@@ -81,11 +85,13 @@ def _delete_namespaces(prefix: str) -> None:
         raise LabError(f"namespaces not deleted: {', '.join(left)}")
 
 
-def _remove_etc(prefix: str) -> None:
+def _remove_etc(prefix: str, created_etc: bool) -> None:
     for name in NAMESPACES:
         directory = netns.etc_dir(prefix + name)
         if directory.exists():
             shutil.rmtree(directory)
+    if created_etc and netns.ETC_NETNS.is_dir() and not any(netns.ETC_NETNS.iterdir()):
+        netns.ETC_NETNS.rmdir()
 
 
 def remove_root(root: Path) -> None:
