@@ -19,9 +19,12 @@ import yaml
 from agent import psk as psk_mod
 from agent import sources
 from agent.apply import files
+from agent.config import Paths
 from agent.errors import InputError
+from agent.host import kernel_has_esp
 from agent.inputs import read_aws_file, read_psks
 from agent.model import Connection
+from agent.render import charon as charon_conf
 
 LOG = logging.getLogger(__name__)
 
@@ -70,6 +73,11 @@ def run(
     existing = _existing(config_path)
     aws_file = Path(existing.get("aws_file") or config_path.with_name("aws-vpn.conf"))
     psk_path = Path(existing.get("psk_file") or config_path.with_name("psk.yaml"))
+    paths = existing.get("paths")
+    dropin = Path(
+        (paths.get("charon_dropin") if isinstance(paths, dict) else None)
+        or Paths().charon_dropin
+    )
     if dry_run:
         return Imported(connection, (), False)
 
@@ -79,6 +87,10 @@ def run(
     psks = {t.aws_outside_address: t.psk for t in connection.tunnels if t.psk}
     files.write_atomic(psk_path, psk_mod.format_psk_file(psks), 0o600)
     written.append(psk_path)
+    # charon reads its settings when it starts: write them now, so the
+    # restart the operator does after import picks them up.
+    if files.write_atomic(dropin, charon_conf.render(not kernel_has_esp()), 0o644):
+        written.append(dropin)
     created = False
     if not config_path.exists():
         text = _new_config(connection, aws_file, psk_path, cidr)

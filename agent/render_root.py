@@ -22,7 +22,7 @@ def contents(plan: Plan, inputs: Inputs) -> dict[Path, tuple[str, int]]:
     paths = inputs.config.paths
     out = {
         paths.swanctl_conf: (swanctl.render(plan), 0o600),
-        paths.charon_dropin: (charon.render(plan), 0o644),
+        paths.charon_dropin: (charon.render(plan.libipsec), 0o644),
     }
     if plan.hosts:
         current = files.read_text(paths.hosts) or ""

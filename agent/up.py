@@ -82,7 +82,9 @@ def up(
 def step_files(plan: Plan, inputs: Inputs, charon: Charon) -> None:
     paths = inputs.config.paths
     files.write_atomic(paths.swanctl_conf, swanctl.render(plan), 0o600)
-    if files.write_atomic(paths.charon_dropin, charon_conf.render(plan), 0o644):
+    if files.write_atomic(
+        paths.charon_dropin, charon_conf.render(plan.libipsec), 0o644
+    ):
         charon.reload_settings()
         LOG.info("charon: settings reloaded from %s", paths.charon_dropin)
 

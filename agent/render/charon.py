@@ -10,7 +10,6 @@ rule only change when charon restarts.
 from __future__ import annotations
 
 from agent.files_header import header
-from agent.plan import Plan
 
 # Marks the rule charon adds for its routing table 220.  No packet carries
 # it, so the rule matches nothing and the agent's own route decides; see
@@ -32,7 +31,8 @@ RESTART_KEYS = (
 )
 
 
-def render(plan: Plan) -> str:
+def render(libipsec: bool) -> str:
+    """The drop-in; ``libipsec`` loads kernel-libipsec (no kernel ESP)."""
     lines = [
         header("dvsum-vpn up"),
         "# (reload): applied by `swanctl --reload-settings` to new IKE_SAs.",
@@ -50,7 +50,7 @@ def render(plan: Plan) -> str:
         f"            fwmark = {FWMARK}",
         "        }",
     ]
-    if plan.libipsec:
+    if libipsec:
         lines += [
             "        kernel-libipsec {",
             "            # (restart) ESP in userspace: this kernel has none.",

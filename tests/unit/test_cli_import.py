@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agent import cli
+from agent import cli, importer
+from agent.config import Paths
 
 # Copies of shared/samples/aws: synthetic files in AWS's real layouts.
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "aws"
@@ -47,7 +48,11 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def conf(tmp_path: Path) -> Path:
+def conf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # A config.yaml that import creates names the default charon drop-in
+    # path; keep that write inside the test's tree.
+    dropin = tmp_path / "strongswan.d" / "dvsum-vpn.conf"
+    monkeypatch.setattr(importer, "Paths", lambda: Paths(charon_dropin=dropin))
     return tmp_path / "etc" / "config.yaml"
 
 
@@ -111,6 +116,8 @@ def test_summary_with_psk_file_writes_0600_files(capsys, conf, tmp_path):
     ]  # fmt: skip
     for path in conf.parent.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    dropin = tmp_path / "strongswan.d" / "dvsum-vpn.conf"
+    assert stat.S_IMODE(dropin.stat().st_mode) == 0o644
     config = conf.read_text()
     assert "customer_cidr: 192.168.10.0/24\n" in config
     assert "primary: 203.0.113.44\n" in config

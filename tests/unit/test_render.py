@@ -21,12 +21,13 @@ def test_swanctl_route_mode_whole_file(config, connection, host):
 
 
 def test_charon_dropin_libipsec_whole_file(config, connection, host):
-    golden("charon-libipsec.conf", charon.render(build(config, connection, host)))
+    plan = build(config, connection, host)
+    golden("charon-libipsec.conf", charon.render(plan.libipsec))
 
 
 def test_charon_dropin_kernel_esp_whole_file(config, connection, host):
     plan = build(config, connection, dataclasses.replace(host, libipsec=False))
-    golden("charon-kernel.conf", charon.render(plan))
+    golden("charon-kernel.conf", charon.render(plan.libipsec))
 
 
 def test_nft_table_whole_file(config, connection, host):
