@@ -5,7 +5,7 @@
 PY      := .venv/bin/python
 PYTEST  := $(PY) -m pytest -W error
 
-.PHONY: setup demo demo-down test test-unit test-lab lint clean
+.PHONY: setup demo demo-down test test-unit test-lab lint bench clean
 
 setup:
 	./packaging/dev-setup.sh
@@ -32,3 +32,6 @@ lint: setup
 
 clean:
 	rm -rf .venv build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+bench: setup
+	$(PY) -m tests.bench.bench_up
