@@ -80,10 +80,12 @@ class Charon:
     # -- queries ---------------------------------------------------------
 
     def version(self) -> Message:
-        return decode(self._call("version", self._session.version))  # type: ignore[no-any-return]
+        reply: Message = decode(self._call("version", self._session.version))
+        return reply
 
     def stats(self) -> Message:
-        return decode(self._call("stats", self._session.stats))  # type: ignore[no-any-return]
+        reply: Message = decode(self._call("stats", self._session.stats))
+        return reply
 
     def conns(self) -> dict[str, Message]:
         """Loaded connections by name (``list-conns``)."""

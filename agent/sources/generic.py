@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from agent.sources.raw import (
+    NUMBER_KEYS,
     Raw,
     RawTunnel,
     is_placeholder,
@@ -69,16 +70,6 @@ _GATEWAYS = {
     "customer gateway": "customer",
     "virtual private gateway": "aws",
     "transit gateway": "aws",
-}
-_NUMBERS = {
-    "ike_lifetime",
-    "esp_lifetime",
-    "dpd_delay",
-    "dpd_retries",
-    "mss",
-    "mtu",
-    "aws_asn",
-    "bgp_hold_time",
 }
 
 
@@ -139,4 +130,4 @@ def _field(raw: Raw, tunnel: RawTunnel, section: str, name: str, value: str) -> 
     if key.endswith("_dh_groups"):
         tunnel[key] = [value]
     else:
-        tunnel[key] = number(value) if key in _NUMBERS else value
+        tunnel[key] = number(value) if key in NUMBER_KEYS else value

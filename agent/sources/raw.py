@@ -21,6 +21,12 @@ from typing import Any
 Raw = dict[str, Any]
 RawTunnel = dict[str, Any]
 
+# Keys whose printed value is a number (labels sometimes add units).
+NUMBER_KEYS = frozenset(
+    {"ike_lifetime", "esp_lifetime", "dpd_delay", "dpd_retries", "mss", "mtu",
+     "aws_asn", "bgp_hold_time"}
+)  # fmt: skip
+
 TUNNEL_KEYS = (
     "aws_outside_address",
     "customer_outside_address",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from agent.sources.raw import (
+    NUMBER_KEYS,
     Raw,
     RawTunnel,
     is_placeholder,
@@ -66,16 +67,6 @@ _ANYWHERE = {
 _CUSTOMER_ASN = {"customer gateway asn", "customer asn", "bgp asn"}
 _ROUTING = {"routing", "vpn routing mode"}
 _GATEWAYS = {"customer gateway": "customer", "virtual private gateway": "aws"}
-_NUMBERS = {
-    "ike_lifetime",
-    "esp_lifetime",
-    "dpd_delay",
-    "dpd_retries",
-    "mss",
-    "mtu",
-    "aws_asn",
-    "bgp_hold_time",
-}
 
 
 def parse(text: str) -> Raw:
@@ -132,4 +123,4 @@ def _field(
         if key.endswith("_dh_groups"):
             tunnel[key] = [value]
         else:
-            tunnel[key] = number(value) if key in _NUMBERS else value
+            tunnel[key] = number(value) if key in NUMBER_KEYS else value
