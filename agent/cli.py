@@ -90,6 +90,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
 
+    p = sub.add_parser("prefer", help="move traffic to tunnel 1 or 2, or auto")
+    p.add_argument("tunnel", choices=("1", "2", "auto"))
+    p.set_defaults(func=cmd_prefer)
+
     p = sub.add_parser("down", help="remove everything the agent made")
     p.set_defaults(func=cmd_down)
 
@@ -165,6 +169,16 @@ def cmd_status(args: argparse.Namespace) -> int:
         _print_json(data)
     else:
         print(status.format_text(data))
+    return 0
+
+
+def cmd_prefer(args: argparse.Namespace) -> int:
+    from agent import prefer, status
+
+    loaded = inputs.load(_config_path(args))
+    number = None if args.tunnel == "auto" else int(args.tunnel)
+    prefer.prefer(loaded, number, _say)
+    print(status.format_text(status.collect(loaded)))
     return 0
 
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from ipaddress import IPv4Network
 from pathlib import Path
 
+from agent import preference, state
 from agent import sas as sas_mod
-from agent import state
 from agent.apply import files
 from agent.apply.netlink import Netlink
 from agent.apply.nft import Nft
@@ -35,6 +35,7 @@ def down(config: Config, progress: Callable[[str], None]) -> list[str]:
         secrets=NAMES,
         route=str(config.landing_zone),
         nft_table=True,
+        interfaces=("dvsum1", "dvsum2"),
         hosts=str(config.paths.hosts),
         files=(str(config.paths.swanctl_conf), str(config.paths.charon_dropin)),
     )
@@ -51,6 +52,8 @@ def down(config: Config, progress: Callable[[str], None]) -> list[str]:
     attempt("connections", lambda: _connections(config, applied))
     if applied.route:
         attempt("route", lambda: _route(IPv4Network(applied.route or "")))
+    for name in applied.interfaces:
+        attempt(name, lambda name=name: _interface(name))  # type: ignore[misc]
     if applied.nft_table:
         attempt("nftables", lambda: Nft().delete())
     if applied.hosts:
@@ -59,6 +62,7 @@ def down(config: Config, progress: Callable[[str], None]) -> list[str]:
         attempt(name, lambda name=name: files.remove(Path(name)))  # type: ignore[misc]
     if not failures:
         state.clear(config.paths.state_dir)
+        preference.write(config.paths.state_dir, None)
     return failures
 
 
@@ -85,6 +89,11 @@ def _connections(config: Config, applied: state.Applied) -> None:
 def _route(destination: IPv4Network) -> None:
     with Netlink() as netlink:
         netlink.delete_route(destination)
+
+
+def _interface(name: str) -> None:
+    with Netlink() as netlink:
+        netlink.delete_interface(name)
 
 
 def _hosts(path: Path) -> None:

@@ -17,13 +17,15 @@ LOG = logging.getLogger(__name__)
 LIBIPSEC_DEVICE = "ipsec0"
 
 
-def kernel_has_esp(modules: Path = Path("/lib/modules")) -> bool:
-    """Whether the running kernel has ESP built in, loaded or loadable."""
+def _kernel_has(module: str, modules: Path = Path("/lib/modules")) -> bool:
+    """Whether the running kernel has ``module`` built in, loaded or loadable."""
+    if Path("/sys/module", module).is_dir():
+        return True
     try:
         loaded = Path("/proc/modules").read_text()
     except OSError:
         loaded = ""
-    if any(line.startswith("esp4 ") for line in loaded.splitlines()):
+    if any(line.split(" ", 1)[0] == module for line in loaded.splitlines()):
         return True
     release = os.uname().release
     for listing in ("modules.builtin", "modules.dep"):
@@ -31,25 +33,39 @@ def kernel_has_esp(modules: Path = Path("/lib/modules")) -> bool:
             text = (modules / release / listing).read_text()
         except OSError:
             continue
-        if "/esp4.ko" in text:
+        if f"/{module}.ko" in text:
             return True
     return False
 
 
+def kernel_has_esp() -> bool:
+    return _kernel_has("esp4")
+
+
+def kernel_has_xfrm_interfaces() -> bool:
+    """XFRM interfaces (Linux >= 4.19, ``xfrm_interface``) and kernel ESP."""
+    return _kernel_has("xfrm_interface") and kernel_has_esp()
+
+
+def data_plane(config: Config) -> str:
+    """The mode ``auto`` resolves to here, or the one the config forces."""
+    capable = kernel_has_xfrm_interfaces()
+    if config.data_plane == "route" and not capable:
+        raise ConfigError(
+            "data_plane: route needs kernel ESP and XFRM interfaces "
+            "(xfrm_interface), which this kernel lacks; use policy or auto"
+        )
+    if config.data_plane == "auto":
+        return "route" if capable else "policy"
+    return config.data_plane
+
+
 def probe(config: Config, netlink: Netlink) -> Host:
     esp = kernel_has_esp()
-    if config.data_plane == "route":
-        # TODO(#4): route-based mode on XFRM interfaces; the plan and the
-        # swanctl rendering already support it, the interfaces do not yet.
-        raise ConfigError(
-            "data_plane: route-based mode is not available in this version; "
-            "use policy or auto"
-        )
-    data_plane = "policy"
-    if config.data_plane == "auto":
-        LOG.info("data plane: auto -> policy (kernel esp=%s)", esp)
+    mode = data_plane(config)
+    LOG.debug("data plane: %s -> %s (kernel esp=%s)", config.data_plane, mode, esp)
     return Host(
-        data_plane=data_plane,
+        data_plane=mode,
         libipsec=not esp,
         tunnel_device=LIBIPSEC_DEVICE,
         source_address=_source_address(config, netlink),

@@ -6,8 +6,9 @@ renderers turn it into text and messages, the apply steps into changes.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from agent import profile
 from agent.config import Config
@@ -52,6 +53,16 @@ class TunnelPlan:
 
 
 @dataclass(frozen=True)
+class InterfacePlan:
+    """Route-based mode: one XFRM interface per tunnel."""
+
+    name: str
+    if_id: int
+    mtu: int
+    address: IPv4Interface
+
+
+@dataclass(frozen=True)
 class RoutePlan:
     destination: IPv4Network
     device: str
@@ -66,6 +77,7 @@ class Plan:
     libipsec: bool
     local_id: IPv4Address
     tunnels: tuple[TunnelPlan, ...]
+    interfaces: tuple[InterfacePlan, ...]
     route: RoutePlan
     mss: int
     mss_devices: tuple[str, ...]
@@ -77,12 +89,41 @@ class Plan:
                 return tunnel
         raise KeyError(name)
 
+    def number(self, number: int) -> TunnelPlan:
+        return self.tunnels[number - 1]
 
-def build(config: Config, connection: Connection, host: Host) -> Plan:
-    """The desired state; InputError lists every reason it cannot be built."""
+    @property
+    def active(self) -> TunnelPlan:
+        """The tunnel the plan routes through: the effective primary."""
+        return next(t for t in self.tunnels if t.primary)
+
+    def via(self, number: int) -> Plan:
+        """This plan with the landing-zone route through tunnel ``number``.
+
+        Route mode only: in policy mode the selectors decide, not the route.
+        """
+        if self.data_plane != "route":
+            return self
+        route = dataclasses.replace(self.route, device=interface_name(number))
+        return dataclasses.replace(self, route=route)
+
+
+def interface_name(number: int) -> str:
+    return f"dvsum{number}"
+
+
+def build(
+    config: Config, connection: Connection, host: Host, prefer: int | None = None
+) -> Plan:
+    """The desired state; InputError lists every reason it cannot be built.
+
+    ``prefer`` (1 or 2, from ``dvsum-vpn prefer``) overrides ``primary``.
+    """
     problems: list[tuple[str, str]] = []
     ordered = connection.by_address()
     primary = config.primary or connection.tunnels[0].aws_outside_address
+    if prefer is not None:
+        primary = ordered[prefer - 1].aws_outside_address
     if config.primary is not None and all(
         t.aws_outside_address != primary for t in ordered
     ):
@@ -112,11 +153,19 @@ def build(config: Config, connection: Connection, host: Host) -> Plan:
         _tunnel(number, tunnel, tunnel.aws_outside_address == primary, config, host)
         for number, tunnel in enumerate(ordered, start=1)
     )
+    interfaces: tuple[InterfacePlan, ...] = ()
     if host.data_plane == "route":
         active = next(t for t in tunnels if t.primary)
-        device = f"dvsum{active.number}"
+        device = interface_name(active.number)
         mtu, mss = profile.DVSUM.mtu, profile.DVSUM.mss
-        mss_devices = tuple(f"dvsum{t.number}" for t in tunnels)
+        interfaces = tuple(
+            InterfacePlan(
+                interface_name(t.number), t.if_id or t.number, mtu,
+                t.tunnel.customer_inside_cidr,
+            )
+            for t in tunnels
+        )  # fmt: skip
+        mss_devices = tuple(i.name for i in interfaces)
     else:
         device = host.tunnel_device
         mtu, mss = (
@@ -138,6 +187,7 @@ def build(config: Config, connection: Connection, host: Host) -> Plan:
         libipsec=host.libipsec,
         local_id=local_ids.pop(),
         tunnels=tunnels,
+        interfaces=interfaces,
         route=route,
         mss=mss,
         mss_devices=mss_devices,

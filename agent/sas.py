@@ -11,6 +11,7 @@ from agent.apply.vici import Charon
 @dataclass(frozen=True)
 class ChildState:
     name: str
+    uniqueid: int
     state: str  # INSTALLED, REKEYING, ...
     bytes_in: int
     bytes_out: int
@@ -46,6 +47,7 @@ def _int(value: Any) -> int:
 def _child(details: dict[str, Any]) -> ChildState:
     return ChildState(
         name=str(details.get("name", "")),
+        uniqueid=_int(details.get("uniqueid")),
         state=str(details.get("state", "")),
         bytes_in=_int(details.get("bytes-in")),
         bytes_out=_int(details.get("bytes-out")),

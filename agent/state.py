@@ -21,6 +21,7 @@ class Applied:
     secrets: tuple[str, ...] = ()
     route: str | None = None
     nft_table: bool = False
+    interfaces: tuple[str, ...] = ()
     hosts: str | None = None
     files: tuple[str, ...] = field(default=())
 
@@ -36,6 +37,7 @@ def read(state_dir: Path) -> Applied | None:
             secrets=tuple(data.get("secrets", ())),
             route=data.get("route"),
             nft_table=bool(data.get("nft_table")),
+            interfaces=tuple(data.get("interfaces", ())),
             hosts=data.get("hosts"),
             files=tuple(data.get("files", ())),
         )

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from agent import sas as sas_mod
-from agent.apply.netlink import Netlink
+from agent.apply.netlink import RTPROT_DVSUM, Netlink
 from agent.apply.vici import Charon
 from agent.inputs import Inputs
-from agent.plan import Plan
+from agent.plan import Plan, interface_name
 from agent.up import plan_for
 
 
-def carrier(plan: Plan, installed: dict[str, bool]) -> str | None:
+def carrier(plan: Plan, installed: dict[str, bool], device: str | None) -> str | None:
     """The tunnel that carries traffic to the landing zone now.
 
     Policy mode: the primary's narrower selectors win while its CHILD_SA is
@@ -21,7 +21,7 @@ def carrier(plan: Plan, installed: dict[str, bool]) -> str | None:
     """
     if plan.data_plane == "route":
         for tunnel in plan.tunnels:
-            if plan.route.device == f"dvsum{tunnel.number}" and installed[tunnel.name]:
+            if device == interface_name(tunnel.number) and installed[tunnel.name]:
                 return tunnel.name
         return None
     ordered = sorted(plan.tunnels, key=lambda t: not t.primary)
@@ -36,6 +36,7 @@ def collect(inputs: Inputs) -> dict[str, Any]:
         plan = plan_for(inputs, netlink)
         states = sas_mod.ike_sas(charon, tuple(t.name for t in plan.tunnels))
         route = netlink.route(plan.route.destination)
+        interfaces = {i.name: netlink.interface(i.name) for i in plan.interfaces}
     tunnels = []
     installed: dict[str, bool] = {}
     for tunnel in plan.tunnels:
@@ -57,19 +58,33 @@ def collect(inputs: Inputs) -> dict[str, Any]:
                 "packets_out": child.packets_out if child else 0,
             }
         )
+    ours = route is not None and route.proto == RTPROT_DVSUM
+    devices = {plan.route.device, *interfaces}
     return {
         "data_plane": plan.data_plane,
         "libipsec": plan.libipsec,
-        "active": carrier(plan, installed),
+        "preferred": plan.active.name,
+        "active": carrier(plan, installed, route.device if ours and route else None),
         "tunnels": tunnels,
         "route": {
             "destination": str(plan.route.destination),
-            "present": route is not None and route.device == plan.route.device,
+            "present": ours and route is not None and route.device in devices,
             "device": route.device if route else None,
             "source": str(route.source) if route and route.source else None,
             "mtu": route.mtu if route else None,
             "advmss": route.advmss if route else None,
         },
+        "interfaces": [
+            {
+                "name": name,
+                "present": info is not None,
+                "if_id": info["if_id"] if info else None,
+                "mtu": info["mtu"] if info else None,
+                "up": info["up"] if info else False,
+                "addresses": [str(a) for a in info["addresses"]] if info else [],
+            }
+            for name, info in interfaces.items()
+        ],
     }
 
 
@@ -78,7 +93,7 @@ def format_text(data: dict[str, Any]) -> str:
     lines = [
         f"data plane: {data['data_plane']}"
         + (" (kernel-libipsec)" if data["libipsec"] else ""),
-        f"active: {active}",
+        f"active: {active} (preferred: {data['preferred']})",
     ]
     for t in data["tunnels"]:
         lines.append(
@@ -86,6 +101,14 @@ def format_text(data: dict[str, Any]) -> str:
             f"IKE {t['ike_state']}, CHILD {t['child_state']}, "
             f"in {t['bytes_in']} B / out {t['bytes_out']} B"
         )
+    for i in data["interfaces"]:
+        if i["present"]:
+            lines.append(
+                f"{i['name']}: xfrm if_id {i['if_id']} mtu {i['mtu']} "
+                f"{'up' if i['up'] else 'DOWN'} {' '.join(i['addresses'])}"
+            )
+        else:
+            lines.append(f"{i['name']}: missing")
     r = data["route"]
     if r["present"]:
         lines.append(

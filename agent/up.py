@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from agent import host as host_mod
+from agent import preference, state
 from agent import sas as sas_mod
-from agent import state
 from agent.apply import files
 from agent.apply.netlink import Netlink
 from agent.apply.nft import Nft
@@ -39,9 +39,9 @@ class Outcome:
 
 
 def plan_for(inputs: Inputs, netlink: Netlink) -> Plan:
-    return build(
-        inputs.config, inputs.connection, host_mod.probe(inputs.config, netlink)
-    )
+    host = host_mod.probe(inputs.config, netlink)
+    prefer = preference.read(inputs.config.paths.state_dir)
+    return build(inputs.config, inputs.connection, host, prefer)
 
 
 def up(
@@ -59,6 +59,7 @@ def up(
         step_files(plan, inputs, charon)
         step_charon_settings(plan, netlink)
         step_connections(plan, charon)
+        step_interfaces(plan, netlink)
         step_initiate(plan, charon, progress)
         step_route(plan, netlink)
         step_mss(plan)
@@ -70,13 +71,18 @@ def up(
                 secrets=tuple(t.name for t in plan.tunnels),
                 route=str(plan.route.destination),
                 nft_table=True,
+                interfaces=tuple(i.name for i in plan.interfaces),
                 hosts=str(config.paths.hosts) if plan.hosts else None,
                 files=(str(config.paths.swanctl_conf), str(config.paths.charon_dropin)),
             ),
         )
         if not wait:
             return Outcome(plan, (), tuple(t.name for t in plan.tunnels))
-        return wait_established(plan, charon, timeout, progress)
+        outcome = wait_established(plan, charon, timeout, progress)
+        chosen = choose_active(plan, outcome.established)
+        if chosen is not plan:
+            step_route(chosen, netlink)
+        return outcome
 
 
 def step_files(plan: Plan, inputs: Inputs, charon: Charon) -> None:
@@ -134,6 +140,27 @@ def step_initiate(plan: Plan, charon: Charon, progress: Progress) -> None:
         progress(f"{tunnel.name}: initiating to {tunnel.tunnel.aws_outside_address}")
         for _ in charon.initiate(tunnel.child, tunnel.name, timeout_ms=0):
             pass
+
+
+def step_interfaces(plan: Plan, netlink: Netlink) -> None:
+    for interface in plan.interfaces:
+        netlink.ensure_interface(interface)
+
+
+def choose_active(plan: Plan, established: tuple[str, ...]) -> Plan:
+    """Route mode: the preferred tunnel when it is up, else one that is.
+
+    The continuous version of this choice, with hysteresis, belongs to the
+    supervisor (issue #5); ``up`` makes it once, after waiting.
+    """
+    if plan.active.name in established or not established:
+        return plan
+    fallback = next(t for t in plan.tunnels if t.name in established)
+    LOG.warning(
+        "%s: not established; routing through %s instead",
+        plan.active.name, fallback.name,
+    )  # fmt: skip
+    return plan.via(fallback.number)
 
 
 def step_route(plan: Plan, netlink: Netlink) -> None:

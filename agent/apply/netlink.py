@@ -9,14 +9,15 @@ from __future__ import annotations
 import errno
 import logging
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from pathlib import Path
 from typing import Any
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
 from agent.errors import ApplyError
-from agent.plan import RoutePlan
+from agent.plan import InterfacePlan, RoutePlan
 
 LOG = logging.getLogger(__name__)
 
@@ -77,6 +78,93 @@ class Netlink:
             IPv4Address(msg.get_attr("IFA_ADDRESS"))
             for msg in self._ipr.get_addr(family=2)
         ]
+
+    # -- XFRM interfaces (route-based mode) -------------------------------
+
+    def interface(self, name: str) -> dict[str, Any] | None:
+        """An XFRM interface's kind, if_id, MTU, state and IPv4 addresses."""
+        index = self.link_index(name)
+        if index is None:
+            return None
+        (link,) = self._ipr.get_links(index)
+        info = link.get_attr("IFLA_LINKINFO")
+        kind = info.get_attr("IFLA_INFO_KIND") if info is not None else None
+        data = info.get_attr("IFLA_INFO_DATA") if info is not None else None
+        if_id = data.get_attr("IFLA_XFRM_IF_ID") if data is not None else None
+        addresses = [
+            IPv4Interface(f"{msg.get_attr('IFA_ADDRESS')}/{msg['prefixlen']}")
+            for msg in self._ipr.get_addr(family=2, index=index)
+        ]
+        return {
+            "kind": kind,
+            "if_id": if_id,
+            "mtu": int(link.get_attr("IFLA_MTU")),
+            "up": bool(link["flags"] & 1),
+            "addresses": addresses,
+        }
+
+    def ensure_interface(self, plan: InterfacePlan) -> bool:
+        """Create or correct one XFRM interface; return whether it changed."""
+        changed = False
+        current = self.interface(plan.name)
+        if current is not None and (
+            current["kind"] != "xfrm" or current["if_id"] != plan.if_id
+        ):
+            raise ApplyError(
+                f"netlink: {plan.name} exists but is not an XFRM interface with "
+                f"if_id {plan.if_id}; remove it or rename ours"
+            )
+        try:
+            if current is None:
+                lo = self.link_index("lo")
+                self._ipr.link(
+                    "add", ifname=plan.name, kind="xfrm",
+                    xfrm_link=lo, xfrm_if_id=plan.if_id,
+                )  # fmt: skip
+                LOG.info("%s: XFRM interface created if_id=%d", plan.name, plan.if_id)
+                current = self.interface(plan.name)
+                assert current is not None
+                changed = True
+            index = self.link_index(plan.name)
+            if current["mtu"] != plan.mtu:
+                self._ipr.link("set", index=index, mtu=plan.mtu)
+                changed = True
+            if plan.address not in current["addresses"]:
+                self._ipr.addr(
+                    "add", index=index, address=str(plan.address.ip),
+                    prefixlen=plan.address.network.prefixlen,
+                )  # fmt: skip
+                changed = True
+            changed |= _sysctl(plan.name, "rp_filter", "2")
+            changed |= _sysctl(plan.name, "disable_policy", "1")
+            if not current["up"]:
+                self._ipr.link("set", index=index, state="up")
+                changed = True
+        except NetlinkError as err:
+            raise ApplyError(
+                f"netlink: {plan.name}: {errno.errorcode.get(err.code, err.code)}: "
+                f"{err}"
+            ) from err
+        if changed:
+            LOG.info(
+                "%s: up mtu=%d address=%s rp_filter=loose",
+                plan.name, plan.mtu, plan.address,
+            )  # fmt: skip
+        return changed
+
+    def delete_interface(self, name: str) -> bool:
+        """Delete ``name`` if it is an XFRM interface."""
+        current = self.interface(name)
+        if current is None or current["kind"] != "xfrm":
+            return False
+        try:
+            self._ipr.link("del", index=self.link_index(name))
+        except NetlinkError as err:
+            if err.code == errno.ENODEV:
+                return False
+            raise ApplyError(f"netlink: delete {name}: {err}") from err
+        LOG.info("%s: XFRM interface removed", name)
+        return True
 
     # -- routes ------------------------------------------------------------
 
@@ -165,3 +253,15 @@ class Netlink:
             {"table": msg.get_attr("FRA_TABLE"), "fwmark": msg.get_attr("FRA_FWMARK")}
             for msg in self._ipr.get_rules(family=2)
         ]
+
+
+def _sysctl(device: str, key: str, value: str) -> bool:
+    """Set net.ipv4.conf.DEVICE.KEY; return whether it changed."""
+    path = Path("/proc/sys/net/ipv4/conf", device, key)
+    try:
+        if path.read_text().strip() == value:
+            return False
+        path.write_text(value + "\n")
+    except OSError as err:
+        raise ApplyError(f"sysctl: {path}: {err.strerror}") from err
+    return True

@@ -145,6 +145,10 @@ class Charon:
         except (SessionException, OSError) as err:
             raise TransientError(f"charon: initiate {child}: {err}") from err
 
+    def terminate_child(self, child_id: int, timeout_ms: int = 3000) -> None:
+        request = {"child-id": str(child_id), "timeout": str(timeout_ms)}
+        self._stream(f"terminate child #{child_id}", self._session.terminate, request)
+
     def terminate_ike(self, ike: str, timeout_ms: int = 3000) -> None:
         request = {"ike": ike, "timeout": str(timeout_ms), "force": "yes"}
         self._stream(f"terminate {ike}", self._session.terminate, request)

@@ -150,6 +150,30 @@ def test_no_psk_in_output_or_readable_files(agent_up, lab):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
 
 
+def _bytes_out(lab: Lab) -> dict[str, int]:
+    return {t["name"]: t["bytes_out"] for t in _sas(lab)["tunnels"]}
+
+
+def _fetch_moves_bytes_on(lab: Lab) -> str:
+    before = _bytes_out(lab)
+    reply = probes.https_get(lab, "cgw", "apis.dvsum.ai", resolve=False)
+    assert reply.status == 200
+    after = _bytes_out(lab)
+    (moved,) = [name for name in after if after[name] > before[name]]
+    return moved
+
+
+def test_prefer_moves_traffic_and_auto_brings_it_back(agent_up, lab):
+    assert _fetch_moves_bytes_on(lab) == "dvsum-tunnel1"
+    done = agent(lab, "prefer", "2")
+    assert done.returncode == 0, done.stderr
+    assert "active: dvsum-tunnel2 (preferred: dvsum-tunnel2)" in done.stdout
+    assert _fetch_moves_bytes_on(lab) == "dvsum-tunnel2"
+    done = agent(lab, "prefer", "auto")
+    assert done.returncode == 0, done.stderr
+    assert _fetch_moves_bytes_on(lab) == "dvsum-tunnel1"
+
+
 def test_zz_down_leaves_no_trace(agent_up, lab):
     done = agent(lab, "down")
     assert done.returncode == 0, done.stderr

@@ -76,3 +76,27 @@ def test_secrets_carry_the_psk_only_in_the_message(config, connection, host):
         },
     ]
     assert PSK1 not in repr(plan)
+
+
+def test_route_mode_plans_one_xfrm_interface_per_tunnel(config, connection, host):
+    route_host = dataclasses.replace(host, data_plane="route", libipsec=False)
+    plan = build(config, connection, route_host)
+    assert [(i.name, i.if_id, i.mtu, str(i.address)) for i in plan.interfaces] == [
+        ("dvsum1", 1, 1436, "169.254.61.18/30"),
+        ("dvsum2", 2, 1436, "169.254.140.6/30"),
+    ]
+    assert (plan.route.device, plan.route.mtu, plan.route.advmss) == (
+        "dvsum1", 1436, 1379,
+    )  # fmt: skip
+    assert plan.mss_devices == ("dvsum1", "dvsum2")
+    assert plan.via(2).route.device == "dvsum2"
+
+
+def test_prefer_overrides_primary(config, connection, host):
+    plan = build(config, connection, host, prefer=2)
+    assert [(t.name, t.role) for t in plan.tunnels] == [
+        ("dvsum-tunnel1", "standby"),
+        ("dvsum-tunnel2", "primary"),
+    ]
+    assert plan.number(2).local_ts == (IPv4Network("192.168.10.0/24"),)
+    assert plan.via(1) is plan  # policy mode: selectors decide, not the route
