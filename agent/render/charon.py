@@ -50,12 +50,13 @@ def render(libipsec: bool) -> str:
         f"            fwmark = {FWMARK}",
         "        }",
     ]
-    if libipsec:
-        lines += [
-            "        kernel-libipsec {",
-            "            # (restart) ESP in userspace: this kernel has none.",
-            "            load = yes",
-            "        }",
-        ]
+    lines += [
+        "        kernel-libipsec {",
+        "            # (restart) ESP in userspace: this kernel has none."
+        if libipsec
+        else "            # (restart) the kernel does ESP.",
+        f"            load = {'yes' if libipsec else 'no'}",
+        "        }",
+    ]
     lines += ["    }", "}", ""]
     return "\n".join(lines)

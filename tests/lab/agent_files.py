@@ -77,7 +77,9 @@ class AgentPaths:
         return self.root / "cgw" / "charon.vici"
 
 
-def render_config(paths: AgentPaths, addr: Addresses) -> str:
+def render_config(
+    paths: AgentPaths, addr: Addresses, data_plane: str = "policy"
+) -> str:
     """config.yaml for the agent running in the lab's gateway namespace."""
     data = {
         "aws_file": str(paths.aws_file),
@@ -86,7 +88,7 @@ def render_config(paths: AgentPaths, addr: Addresses) -> str:
         "landing_zone": str(addr.landing_zone),
         "source_address": "auto",
         "primary": str(addr.tunnel(1).outside),
-        "data_plane": "policy",
+        "data_plane": data_plane,
         "dns": {
             "mode": "hosts",
             "names": {name: str(ip) for name, ip in addr.services.items()},
@@ -104,12 +106,14 @@ def render_config(paths: AgentPaths, addr: Addresses) -> str:
     return header + yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
 
 
-def write(paths: AgentPaths, addr: Addresses, ns: str) -> None:
+def write(
+    paths: AgentPaths, addr: Addresses, ns: str, data_plane: str = "policy"
+) -> None:
     """config.yaml (0600), the agent's own directory, and /etc/netns files."""
     paths.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     paths.swanctl_conf.parent.mkdir(parents=True, exist_ok=True)
     paths.charon_dropin.parent.mkdir(parents=True, exist_ok=True)
-    write_private(paths.config, render_config(paths, addr))
+    write_private(paths.config, render_config(paths, addr, data_plane))
     write_netns_etc(paths.hosts.parent, ns, addr)
 
 

@@ -75,7 +75,8 @@ def lab() -> Iterator[Lab]:
     """One lab for the session, in a fresh temporary root; always removed."""
     require_lab_host()
     root = Path(tempfile.mkdtemp(prefix="dvsum-vpn-lab-"))
-    instance = Lab(root, prefix=TEST_PREFIX)
+    data_plane = os.environ.get("DVSUM_LAB_DATA_PLANE", "policy")
+    instance = Lab(root, prefix=TEST_PREFIX, data_plane=data_plane)
     try:
         instance.up()
         LOG.info("lab up in %.2f s", instance.up_seconds or 0.0)

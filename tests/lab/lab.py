@@ -45,11 +45,18 @@ PREFIX_RE = re.compile(r"[a-z][a-z0-9]{0,7}-")
 class Lab:
     """One lab instance, identified by its root directory and name prefix."""
 
-    def __init__(self, root: Path, prefix: str = DEFAULT_PREFIX) -> None:
+    def __init__(
+        self, root: Path, prefix: str = DEFAULT_PREFIX, data_plane: str = "policy"
+    ) -> None:
+        """data_plane: what the agent's config.yaml asks for; "route" needs a
+        kernel with ESP and XFRM interfaces (the VM tier)."""
         if not PREFIX_RE.fullmatch(prefix):
             raise ValueError(f"prefix must look like 'dvl-', got {prefix!r}")
+        if data_plane not in ("policy", "route"):
+            raise ValueError(f"data_plane must be policy or route, not {data_plane!r}")
         self.root = Path(root).absolute()
         self.prefix = prefix
+        self.data_plane = data_plane
         self.addresses: Addresses = ADDRESSES
         self.ca_pem = self.root / "ca.pem"
         self.aws_xml = self.root / "aws-vpn.xml"
@@ -134,7 +141,7 @@ class Lab:
         self.set_return_tunnel(1)
         self.aws_xml.write_text(aws_file.render_xml(addr, psks))
         aws_file.write_private(self.psk_txt, aws_file.render_psk_lines(addr, psks))
-        agent_files.write(self.agent, addr, self.ns("cgw"))
+        agent_files.write(self.agent, addr, self.ns("cgw"), self.data_plane)
         self.customer.dropin_dir.mkdir(parents=True, exist_ok=True)
         self.customer.conf.write_text(
             charon.render_conf(self.customer, fwmark=False, include_dropins=True)
@@ -160,7 +167,9 @@ class Lab:
 
     def start_customer_charon(self) -> int:
         """Start charon in cgw (the agent's); returns its pid."""
-        return charon.start(self._daemons, self.ns("cgw"), self.customer)
+        # Route mode: charon uses kernel ESP and makes no TUN device.
+        tun = self.data_plane == "policy"
+        return charon.start(self._daemons, self.ns("cgw"), self.customer, tun=tun)
 
     def stop_customer_charon(self) -> None:
         self._daemons.stop(self.customer.pidfile)
