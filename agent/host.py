@@ -55,9 +55,18 @@ def data_plane(config: Config) -> str:
             "data_plane: route needs kernel ESP and XFRM interfaces "
             "(xfrm_interface), which this kernel lacks; use policy or auto"
         )
-    if config.data_plane == "auto":
-        return "route" if capable else "policy"
-    return config.data_plane
+    mode = config.data_plane
+    if mode == "auto":
+        mode = "route" if capable else "policy"
+    if mode == "policy" and kernel_has_esp():
+        # TODO(#4): policy mode over kernel XFRM policies (no TUN device, the
+        # route via the default gateway) for kernels with ESP but without
+        # XFRM interfaces; only the kernel-libipsec flavour exists now.
+        raise ConfigError(
+            "data_plane: policy-based mode on a kernel with ESP is not "
+            "supported yet; use route (or auto) on this machine"
+        )
+    return mode
 
 
 def probe(config: Config, netlink: Netlink) -> Host:
