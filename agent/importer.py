@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from agent import psk as psk_mod
-from agent import sources
+from agent import requirements, sources
 from agent.apply import files
 from agent.config import Paths
 from agent.errors import InputError
@@ -147,20 +147,5 @@ def _new_config(
 
 def _warn_printed(connection: Connection) -> None:
     """AWS files print defaults, not requirements: say what we use instead."""
-    for index, tunnel in enumerate(connection.tunnels):
-        printed = tunnel.printed
-        weak = sorted(
-            g for g in (*printed.ike_dh_groups, *printed.esp_dh_groups) if g < 14
-        )
-        if weak:
-            LOG.warning(
-                "tunnels[%d]: the file prints DH group %s; dvsum-vpn proposes "
-                "group 14 (modp2048), as DvSum requires",
-                index, ",".join(map(str, sorted(set(weak)))),
-            )  # fmt: skip
-        if printed.ike_version not in (None, 2):
-            LOG.warning(
-                "tunnels[%d]: the file prints IKEv%s; dvsum-vpn uses IKEv2, as "
-                "DvSum requires",
-                index, printed.ike_version,
-            )  # fmt: skip
+    for path, message in requirements.warnings(connection):
+        LOG.warning("%s: %s", path, message)

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Interface
+from ipaddress import (
+    IPv4Address,
+    IPv4Interface,
+    IPv4Network,
+    IPv6Address,
+    IPv6Interface,
+)
 from typing import Any
 
 from agent.secret import Secret
@@ -45,6 +51,34 @@ class Printed:
 
 
 @dataclass(frozen=True)
+class TunnelOptions:
+    """The tunnel's real options, from ``describe-vpn-connections`` JSON.
+
+    Named as AWS's ``TunnelOptions`` fields (snake_case); algorithm lists
+    keep AWS's values (``AES128``, ``SHA2-256``, ``ikev2``).  None means
+    the JSON did not say, which for AWS means its default.  Unlike
+    :class:`Printed`, these are what AWS's side of the tunnel accepts.
+    """
+
+    ike_versions: tuple[str, ...] | None = None
+    phase1_encryption_algorithms: tuple[str, ...] | None = None
+    phase1_integrity_algorithms: tuple[str, ...] | None = None
+    phase1_dh_group_numbers: tuple[int, ...] | None = None
+    phase2_encryption_algorithms: tuple[str, ...] | None = None
+    phase2_integrity_algorithms: tuple[str, ...] | None = None
+    phase2_dh_group_numbers: tuple[int, ...] | None = None
+    phase1_lifetime_seconds: int | None = None
+    phase2_lifetime_seconds: int | None = None
+    rekey_margin_time_seconds: int | None = None
+    rekey_fuzz_percentage: int | None = None
+    replay_window_size: int | None = None
+    dpd_timeout_seconds: int | None = None
+    dpd_timeout_action: str | None = None
+    startup_action: str | None = None
+    tunnel_inside_cidr: IPv4Network | None = None
+
+
+@dataclass(frozen=True)
 class Tunnel:
     aws_outside_address: IPv4Address
     customer_outside_address: IPv4Address
@@ -54,6 +88,11 @@ class Tunnel:
     aws_asn: int | None = None
     bgp_hold_time: int | None = None
     printed: Printed = Printed()
+    # Optional facts some layouts carry; not part of the public JSON, which
+    # is the same whatever the layout.
+    options: TunnelOptions | None = None
+    customer_inside_ipv6_cidr: IPv6Interface | None = None
+    aws_inside_ipv6_address: IPv6Address | None = None
 
     def public(self) -> dict[str, Any]:
         """The tunnel as JSON-ready data, without its secret."""

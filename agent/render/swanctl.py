@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from agent import profile
+from agent import profile, requirements
 from agent.files_header import header
 from agent.plan import Plan, TunnelPlan
 
@@ -60,10 +60,11 @@ def render(plan: Plan) -> str:
 
 def _connection(plan: Plan, tunnel: TunnelPlan) -> Message:
     aws = str(tunnel.tunnel.aws_outside_address)
+    proposals = requirements.proposals(tunnel.tunnel)
     child: Message = {
         "local_ts": [str(ts) for ts in tunnel.local_ts],
         "remote_ts": [str(ts) for ts in tunnel.remote_ts],
-        "esp_proposals": [profile.DVSUM.esp_proposal],
+        "esp_proposals": list(proposals.esp),
         "rekey_time": f"{profile.CHILD_REKEY_TIME}s",
         "life_time": f"{profile.DVSUM.esp_lifetime}s",
         "rand_time": f"{profile.CHILD_RAND_TIME}s",
@@ -79,7 +80,7 @@ def _connection(plan: Plan, tunnel: TunnelPlan) -> Message:
     return {
         "version": "2",
         "remote_addrs": [aws],
-        "proposals": [profile.DVSUM.ike_proposal],
+        "proposals": list(proposals.ike),
         "rekey_time": f"{profile.IKE_REKEY_TIME}s",
         "over_time": f"{profile.IKE_OVER_TIME}s",
         "dpd_delay": f"{profile.DVSUM.dpd_delay}s",

@@ -1,7 +1,13 @@
 """RAW -> ``Connection``: every problem at once, each by its field path.
 
+This is the first validation layer, shape and ranges: addresses, the
+tunnels' 169.254.0.0/16 /30 inside networks (not in AWS's reserved list),
+ASNs up to 4 bytes, AWS's PSK rule, lifetimes within what AWS allows.
+DvSum's own requirements come after, in :mod:`agent.requirements`.
+
 Paths look like ``tunnels[1].aws_outside_address`` (tunnels in file order,
-counted from 0) or ``customer_asn``.  A pre-shared key is checked against
+counted from 0) or ``customer_asn``, followed by ``(line N)`` when the
+layout says where the field stands.  A pre-shared key is checked against
 AWS's rule, and no message ever shows it.  Nothing is sorted: the model
 keeps file order and numbers tunnels itself.
 """
@@ -9,17 +15,26 @@ keeps file order and numbers tunnels itself.
 from __future__ import annotations
 
 import re
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from dataclasses import dataclass, field
+from ipaddress import (
+    IPv4Address,
+    IPv4Interface,
+    IPv4Network,
+    IPv6Address,
+    IPv6Interface,
+)
 from typing import Any
 
 from agent.errors import InputError
-from agent.model import Connection, Printed, Routing, Tunnel
+from agent.model import Connection, Printed, Routing, Tunnel, TunnelOptions
 from agent.psk import psk_problem
 from agent.secret import Secret
+from agent.sources import options as options_mod
 from agent.sources.raw import Raw, RawTunnel
 
 LINK_LOCAL = IPv4Network("169.254.0.0/16")
 INSIDE_PREFIX = 30
+INSIDE_IPV6_PREFIX = 126
 # Inside CIDRs AWS refuses: the first six /30s and the one by the metadata
 # address.
 RESERVED = tuple(
@@ -36,11 +51,14 @@ RESERVED = tuple(
 )
 ASN_RANGE = (1, 4294967295)
 HOLD_TIME_RANGE = (3, 65535)
+# What AWS lets a tunnel's lifetimes be (TunnelOptions constraints).
+IKE_LIFETIME_RANGE = (900, 28800)
+ESP_LIFETIME_RANGE = (900, 3600)
 
 _VPN_ID = re.compile(r"vpn-[0-9a-f]{8,17}")
 _VERSION = re.compile(r"(?:ike)?v?(?P<version>[12])", re.I)
 _GROUP = re.compile(
-    r"(?:diffie-hellman\s*)?(?:dh\s*)?(?:group\s*)?(?P<group>\d+)(?:\s*\(.*\))?",
+    r"(?:diffie-hellman\s*)?(?:dh\s*)?(?:group\s*)?(?P<group>\d{1,5})(?:\s*\(.*\))?",
     re.I,
 )
 # strongSwan's names for the DH groups AWS offers (RFC 3526, 5114, 5903, 8031).
@@ -72,25 +90,64 @@ class Problems:
 
     def raise_any(self) -> None:
         if self.found:
-            count = len(self.found)
-            raise InputError(
-                f"the AWS file has {count} problem{'s' if count > 1 else ''}",
-                tuple(self.found),
-            )
+            raise error(self.found)
+
+
+def error(found: list[tuple[str, str]]) -> InputError:
+    """One InputError for every problem, the connection's first, then each
+    tunnel's in file order, then options that name no tunnel."""
+    count = len(found)
+    return InputError(
+        f"the AWS file has {count} problem{'s' if count > 1 else ''}",
+        tuple(sorted(found, key=_order)),
+    )
+
+
+_INDEXED = re.compile(r"(tunnels|tunnel_options)\[(\d+)\]")
+
+
+def _order(problem: tuple[str, str]) -> tuple[int, int]:
+    match = _INDEXED.match(problem[0])
+    if match is None:
+        return (0, 0)
+    return (1 if match[1] == "tunnels" else 2, int(match[2]))
+
+
+@dataclass
+class Built:
+    """What :func:`read` made of RAW: each tunnel (None where a problem was
+    noted for it), the connection when there was no problem at all, and the
+    problems."""
+
+    tunnels: list[Tunnel | None]
+    connection: Connection | None
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
 
 def connection(raw: Raw, layout: str) -> Connection:
     """The validated model of ``raw``; InputError lists every problem."""
+    built = read(raw, layout)
+    if built.connection is None:
+        raise error(built.problems)
+    return built.connection
+
+
+def read(raw: Raw, layout: str) -> Built:
     problems = Problems()
+    lines = raw.get("lines") or {}
+
+    def at(key: str) -> str:
+        return f"{key} (line {lines[key]})" if key in lines else key
+
     vpn_id = raw.get("vpn_connection_id")
     if vpn_id is not None and not _VPN_ID.fullmatch(str(vpn_id)):
         problems.note(
-            "vpn_connection_id",
+            at("vpn_connection_id"),
             f"expected an id like vpn-0123456789abcdef0, got {vpn_id!r}",
         )
     routing = _routing(raw.get("routing"), problems)
     customer_asn = _integer(
-        raw.get("customer_asn"), ASN_RANGE, "customer_asn", "", problems
+        raw.get("customer_asn"), ASN_RANGE, at("customer_asn"), "", problems
     )
     if routing is Routing.BGP and raw.get("customer_asn") is None:
         problems.note("customer_asn", "missing: BGP routing needs the customer ASN")
@@ -106,15 +163,26 @@ def connection(raw: Raw, layout: str) -> Connection:
         _TunnelReader(index, tunnel, problems)
         for index, tunnel in enumerate(raw_tunnels)
     ]
-    tunnels = [reader.tunnel(routing) for reader in readers]
     _compare(readers, problems)
-    problems.raise_any()
-    return Connection(
-        layout=layout,
-        vpn_connection_id=None if vpn_id is None else str(vpn_id),
-        routing=routing or Routing.STATIC,
-        customer_asn=customer_asn,
-        tunnels=tuple(t for t in tunnels if t is not None),
+    found = options_mod.read(
+        raw.get("tunnel_options"),
+        [(r.prefix, r.aws_outside_address(), r.raw) for r in readers],
+        problems.note,
+    )
+    tunnels = [
+        reader.tunnel(routing, found.get(index)) for index, reader in enumerate(readers)
+    ]
+    if problems.found:
+        return Built(tunnels, None, problems.found)
+    return Built(
+        tunnels,
+        Connection(
+            layout=layout,
+            vpn_connection_id=None if vpn_id is None else str(vpn_id),
+            routing=routing or Routing.STATIC,
+            customer_asn=customer_asn,
+            tunnels=tuple(t for t in tunnels if t is not None),
+        ),
     )
 
 
@@ -135,45 +203,56 @@ class _TunnelReader:
         self.prefix = f"tunnels[{index}]."
         line = raw.get("line")
         self.where = f" (tunnel at line {line})" if line else ""
-        self.aws_outside: IPv4Address | None = None
-        self.customer_outside: IPv4Address | None = None
-        self.inside: IPv4Interface | None = None
-
-    def note(self, key: str, message: str) -> None:
-        self.problems.note(self.prefix + key, message + self.where)
-
-    def tunnel(self, routing: Routing | None) -> Tunnel | None:
-        """The model's tunnel, or None when a problem was noted for it."""
-        before = len(self.problems.found)
+        self.lines: dict[str, int] = raw.get("lines") or {}
         self.aws_outside = self.address("aws_outside_address")
         self.customer_outside = self.address("customer_outside_address")
-        self.inside, aws_inside = self.inside_addresses()
+        self.inside, self.aws_inside = self.inside_addresses()
+
+    def note(self, key: str, message: str) -> None:
+        line = self.lines.get(key)
+        if line:
+            self.problems.note(f"{self.prefix}{key} (line {line})", message)
+        else:
+            self.problems.note(self.prefix + key, message + self.where)
+
+    def aws_outside_address(self) -> IPv4Address | None:
+        return self.aws_outside
+
+    def tunnel(
+        self, routing: Routing | None, options: TunnelOptions | None
+    ) -> Tunnel | None:
+        """The model's tunnel, or None when a problem was noted for it."""
         bgp = routing is Routing.BGP
         aws_asn = self.integer("aws_asn", ASN_RANGE, required=bgp)
         hold_time = self.hold_time(required=bgp)
         psk = self.psk()
         printed = self.printed()
-        if len(self.problems.found) > before:
+        ipv6 = self.inside_ipv6()
+        if any(path.startswith(self.prefix) for path, _ in self.problems.found):
             return None
-        # Each of these was noted as a problem when missing.
-        assert self.aws_outside and self.customer_outside and self.inside
-        assert aws_inside is not None
+        if self.aws_outside is None or self.customer_outside is None:
+            return None
+        if self.inside is None or self.aws_inside is None:
+            return None
         return Tunnel(
             aws_outside_address=self.aws_outside,
             customer_outside_address=self.customer_outside,
             customer_inside_cidr=self.inside,
-            aws_inside_address=aws_inside,
+            aws_inside_address=self.aws_inside,
             psk=psk,
             aws_asn=aws_asn,
             bgp_hold_time=hold_time,
             printed=printed,
+            options=options,
+            customer_inside_ipv6_cidr=ipv6[0],
+            aws_inside_ipv6_address=ipv6[1],
         )
 
     def address(self, key: str, required: bool = True) -> IPv4Address | None:
         value = self.raw.get(key)
         if value is None:
             if required:
-                self.note(key, "missing from the file")
+                self.note(key, self.missing(key))
             return None
         try:
             return IPv4Address(str(value).strip())
@@ -181,16 +260,29 @@ class _TunnelReader:
             self.note(key, f"expected an IPv4 address, got {value!r}")
             return None
 
+    def missing(self, key: str) -> str:
+        if key == "customer_inside_address" and "customer_inside_ipv6_address" in (
+            self.raw
+        ):
+            return (
+                "missing: this tunnel has only an IPv6 inside address; DvSum's "
+                "landing zone is IPv4, ask DvSum for a connection with IPv4 "
+                "inside addresses"
+            )
+        return "missing from the file"
+
     def inside_addresses(self) -> tuple[IPv4Interface | None, IPv4Address | None]:
         customer = self.address("customer_inside_address")
         neighbor = self.address("bgp_neighbor", required=False)
+        next_hop = self.address("next_hop", required=False)
         aws: IPv4Address | None
         if self.raw.get("aws_inside_address") is None and neighbor is not None:
             aws = neighbor
         else:
             aws = self.address("aws_inside_address")
-        if neighbor is not None and aws is not None and neighbor != aws:
-            self.note("bgp_neighbor", f"{neighbor} is not the AWS inside address {aws}")
+        for key, other in (("bgp_neighbor", neighbor), ("next_hop", next_hop)):
+            if other is not None and aws is not None and other != aws:
+                self.note(key, f"{other} is not the AWS inside address {aws}")
         prefix = self.inside_prefix()
         if customer is None or prefix is None:
             return None, aws
@@ -237,13 +329,55 @@ class _TunnelReader:
         elif address in (net.network_address, net.broadcast_address):
             self.note(key, f"{address} is the network or broadcast address of {net}")
 
+    def inside_ipv6(self) -> tuple[IPv6Interface | None, IPv6Address | None]:
+        """The IPv6 inside addresses some transit gateway tunnels also have:
+        a /126 shared by both ends."""
+        customer = self.raw.get("customer_inside_ipv6_address")
+        aws = self.raw.get("aws_inside_ipv6_address")
+        if customer is None and aws is None:
+            return None, None
+        prefix = str(self.raw.get("customer_inside_ipv6_prefix", INSIDE_IPV6_PREFIX))
+        try:
+            inside = IPv6Interface(f"{str(customer).strip()}/{prefix.strip()}")
+        except ValueError:
+            self.note(
+                "customer_inside_ipv6_address",
+                f"expected an IPv6 address and /{INSIDE_IPV6_PREFIX}, got "
+                f"{customer!r} and {prefix!r}",
+            )
+            return None, None
+        if inside.network.prefixlen != INSIDE_IPV6_PREFIX:
+            self.note(
+                "customer_inside_ipv6_prefix",
+                f"expected a /{INSIDE_IPV6_PREFIX}, got {prefix!r}",
+            )
+            return None, None
+        try:
+            aws_address = IPv6Address(str(aws).strip())
+        except ValueError:
+            self.note(
+                "aws_inside_ipv6_address", f"expected an IPv6 address, got {aws!r}"
+            )
+            return None, None
+        if aws_address not in inside.network or aws_address == inside.ip:
+            self.note(
+                "aws_inside_ipv6_address",
+                f"{aws_address} is not the other end of the customer's "
+                f"{inside.network}",
+            )
+            return None, None
+        return inside, aws_address
+
     def integer(
         self, key: str, bounds: tuple[int, int], required: bool = False
     ) -> int | None:
         value = self.raw.get(key)
         if value is None and required:
             self.note(key, "missing: BGP routing needs it")
-        return _integer(value, bounds, self.prefix + key, self.where, self.problems)
+        line = self.lines.get(key)
+        path = f"{self.prefix}{key} (line {line})" if line else self.prefix + key
+        where = "" if line else self.where
+        return _integer(value, bounds, path, where, self.problems)
 
     def hold_time(self, required: bool) -> int | None:
         hold_time = self.integer("bgp_hold_time", (0, HOLD_TIME_RANGE[1]), required)
@@ -272,11 +406,11 @@ class _TunnelReader:
             ike_encryption=self.text("ike_encryption"),
             ike_integrity=self.text("ike_integrity"),
             ike_dh_groups=self.groups("ike_dh_groups"),
-            ike_lifetime=self.integer("ike_lifetime", counts),
+            ike_lifetime=self.integer("ike_lifetime", IKE_LIFETIME_RANGE),
             esp_encryption=self.text("esp_encryption"),
             esp_integrity=self.text("esp_integrity"),
             esp_dh_groups=self.groups("esp_dh_groups"),
-            esp_lifetime=self.integer("esp_lifetime", counts),
+            esp_lifetime=self.integer("esp_lifetime", ESP_LIFETIME_RANGE),
             dpd_delay=self.integer("dpd_delay", counts),
             dpd_retries=self.integer("dpd_retries", counts),
             mtu=self.integer("mtu", (68, 65535)),
@@ -320,6 +454,10 @@ def _integer(
     low, high = bounds
     if not text.isascii() or not text.isdigit():
         problems.note(path, f"expected a whole number, got {value!r}{where}")
+        return None
+    if len(text) > 12:
+        # int() of thousands of digits is refused (or slow): say so here.
+        problems.note(path, f"expected {low} to {high}, got {len(text)} digits{where}")
         return None
     number = int(text)
     if not low <= number <= high:

@@ -1,23 +1,28 @@
 """AWS's "Strongswan" text download (ipsec.conf style, VTI commands) -> RAW.
 
 Each "IPSEC Tunnel #N" block carries a ``conn TunnelN`` section, an
-ipsec.secrets line (``LEFT RIGHT : PSK "..."``) and ``ip addr add INSIDE
-remote INSIDE`` / ``ip link set ... mtu N`` commands.  The blocks end at
-the "Tunnel Heartbeat" chapter; the scripts after it are not read.
+ipsec.secrets line (``LEFT RIGHT : PSK "..."``), a commented ``leftupdown``
+line whose ``-ll``/``-lr`` arguments are the inside addresses, and
+``ip addr add INSIDE remote INSIDE`` / ``ip link set ... mtu N`` commands.
+The blocks end at the "Tunnel Heartbeat" chapter; the scripts after it are
+not read.  Downloaded for IKEv1 it says ``keyexchange=ikev1``.
 """
 
 from __future__ import annotations
 
 import re
 
-from agent.sources.raw import Raw, RawTunnel, new_raw, put_inside
+from agent.sources.raw import LineTracker, Raw, RawTunnel, new_raw, put_inside
 
 _TUNNEL = re.compile(r"\s*IPSEC Tunnel #\d+\s*", re.I)
 _END = re.compile(r"\s*(Tunnel Heartbeat|Automated Tunnel Healthcheck)\b.*", re.I)
 _HEADER = re.compile(r"\s*Your VPN Connection ID\s*:\s*(?P<value>\S+)\s*", re.I)
 _OPTION = re.compile(
-    r"\s+(?P<key>leftid|right|keyexchange|ike|ikelifetime|esp|lifetime|dpddelay)"
+    r"\s*(?P<key>leftid|right|keyexchange|ike|ikelifetime|esp|lifetime|dpddelay)"
     r"=(?P<value>\S+)\s*"
+)
+_UPDOWN = re.compile(
+    r"\s*#*\s*leftupdown=.*\s-ll\s+(?P<local>[^\s\"]+)\s+-lr\s+(?P<remote>[^\s\"]+).*"
 )
 _SECRET = re.compile(r'\s*\S+\s+\S+\s*:\s*PSK\s+"(?P<value>[^"]*)"\s*')
 _INSIDE = re.compile(r".*\bip addr add (?P<local>\S+) remote (?P<remote>\S+) dev .*")
@@ -29,17 +34,22 @@ _SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 def parse(text: str) -> Raw:
     raw = new_raw()
     tunnel: RawTunnel | None = None
+    fields = LineTracker({})
     for lineno, line in enumerate(text.splitlines(), start=1):
         if _TUNNEL.fullmatch(line):
             tunnel = {"line": lineno}
             raw["tunnels"].append(tunnel)
+            fields = LineTracker(tunnel)
         elif _END.fullmatch(line):
             tunnel = None
         elif tunnel is None:
             if match := _HEADER.fullmatch(line):
                 raw["vpn_connection_id"] = match["value"]
+                raw["lines"] = {"vpn_connection_id": lineno}
         else:
+            fields.before()
             _line(tunnel, line)
+            fields.after(lineno)
     return raw
 
 
@@ -48,7 +58,9 @@ def _line(tunnel: RawTunnel, line: str) -> None:
         _option(tunnel, match["key"], match["value"])
     elif match := _SECRET.fullmatch(line):
         tunnel.setdefault("psk", match["value"])
-    elif (match := _INSIDE.fullmatch(line)) and "customer_inside_address" not in tunnel:
+    elif (
+        match := _INSIDE.fullmatch(line) or _UPDOWN.fullmatch(line)
+    ) and "customer_inside_address" not in tunnel:
         put_inside(tunnel, "customer", match["local"])
         put_inside(tunnel, "aws", match["remote"])
     elif match := _MTU.fullmatch(line):

@@ -14,6 +14,7 @@ import re
 
 from agent.sources.raw import (
     NUMBER_KEYS,
+    LineTracker,
     Raw,
     RawTunnel,
     is_placeholder,
@@ -73,19 +74,26 @@ def parse(text: str) -> Raw:
     raw = new_raw()
     tunnel: RawTunnel | None = None
     block = "ike"
+    header = LineTracker(raw)
+    fields = LineTracker({})
     for lineno, line in enumerate(text.splitlines(), start=1):
         if _TUNNEL.fullmatch(line):
             tunnel = {"line": lineno}
             raw["tunnels"].append(tunnel)
+            fields = LineTracker(tunnel)
             block = "ike"
             continue
         if ":" not in line:
             block = _block(line) or block
             continue
+        header.before()
+        fields.before()
         for part in line.split("|"):
             match = _FIELD.fullmatch(part)
             if match:
                 _field(raw, tunnel, block, label(match["label"]), match["value"])
+        header.after(lineno)
+        fields.after(lineno)
     if any("bgp_hold_time" in t or "bgp_neighbor" in t for t in raw["tunnels"]):
         raw["routing"] = "bgp"
     return raw
