@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agent import __version__, importer, inputs, logs
+from agent import __version__, importer, info, inputs, logs
 from agent import config as config_mod
 from agent.errors import DvsumError, InputError
 
@@ -100,7 +100,15 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("config", help="configuration tools")
     csub = p.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     c = csub.add_parser("check", help="validate config.yaml and its files")
+    c.add_argument(
+        "--config", type=Path, default=argparse.SUPPRESS, help="config file to check"
+    )
+    c.add_argument("--json", action="store_true", help="print the findings as JSON")
     c.set_defaults(func=cmd_config_check)
+
+    p = sub.add_parser("info", help="what DvSum asks you to send before setup")
+    info.add_arguments(p)
+    p.set_defaults(func=cmd_info)
     return parser
 
 
@@ -193,7 +201,25 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
-    loaded = inputs.load(_config_path(args))
-    importer.require_psks(loaded.connection)
-    _say(f"{loaded.config.source}: ok")
+    from agent import config_check
+
+    report = config_check.check(_config_path(args))
+    if args.json:
+        _print_json(report.public())
+    else:
+        for where, message in report.warnings:
+            LOG.warning("%s: %s", where, message)
+        for where, message in report.errors:
+            _say(f"dvsum-vpn: {where}: {message}" if where else f"dvsum-vpn: {message}")
+        if report.ok:
+            _say(f"{report.config}: ok")
+    return 0 if report.ok else InputError.exit_code
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    facts = info.collect(_config_path(args), info.Given.from_args(args))
+    if args.json:
+        _print_json(facts.public())
+    else:
+        print(info.format_text(facts))
     return 0
