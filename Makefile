@@ -5,7 +5,7 @@
 PY      := .venv/bin/python
 PYTEST  := $(PY) -m pytest -W error
 
-.PHONY: setup demo demo-down test test-unit test-lab lint bench clean
+.PHONY: setup demo demo-down test test-unit test-lab lint bench clean test-vm
 
 setup:
 	./packaging/dev-setup.sh
@@ -35,3 +35,10 @@ clean:
 
 bench: setup
 	$(PY) -m tests.bench.bench_up
+
+# The VM tier (tests/vm): Debian's own kernel under qemu (TCG), with kernel
+# ESP and XFRM interfaces.  Builds the image or reuses the cached one, then
+# runs the smoke job inside a fresh VM.
+test-vm:
+	./tests/vm/host-setup.sh
+	python3 -m tests.vm run tests/vm/jobs/smoke.sh
