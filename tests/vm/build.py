@@ -69,6 +69,9 @@ def ensure_image(
             staged.mkdir()
             times = Builder(cache, tmp / "root", Image(staged), log).build(key)
             image = cache.publish(staged, key)
+            pruned = cache.prune_debs(image.facts()["packages"])
+            if pruned:
+                log(f"removed {pruned} superseded .debs from the cache")
         finally:
             remove_tree(tmp)
         total = time.monotonic() - start

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from tests.vm import recipe
 
@@ -127,6 +128,19 @@ class Cache:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def prune_debs(self, installed: list[str]) -> int:
+        """Drop .debs no image uses any more (installed: "name=version");
+        returns how many were removed. The archive moves on, and without
+        this the cache would keep every superseded version."""
+        keep = set(installed)
+        removed = 0
+        for deb in self.debs.glob("*.deb"):
+            name, version = deb.name.split("_")[:2]
+            if f"{name}={unquote(version)}" not in keep:
+                deb.unlink()
+                removed += 1
+        return removed
 
     def publish(self, staged: Path, key: str) -> Image:
         """Move a finished build into place, then drop other images."""

@@ -11,6 +11,7 @@ directory (read-write). The serial console is qemu's stdout.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +44,9 @@ class Machine:
             "random.trust_cpu=on",
             f"dvsum.job={job}",
             f"dvsum.epoch={epoch}",
-        ))  # fmt: skip
+            # Extra options when debugging a boot (e.g. systemd.log_level=debug).
+            os.environ.get("DVSUM_VM_APPEND", ""),
+        )).strip()  # fmt: skip
 
     def argv(self, job: str, epoch: int) -> list[str]:
         return [
