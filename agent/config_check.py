@@ -106,7 +106,8 @@ def _config(run: _Check) -> tuple[Config | None, dict[str, Path]]:
     try:
         data = yaml.safe_load(text)
         run.lines = _key_lines(yaml.compose(text, Loader=yaml.SafeLoader))
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):
+        # ValueError: PyYAML converting a number of thousands of digits.
         data = None
     if isinstance(data, dict):
         for key in ("aws_file", "psk_file"):
@@ -120,6 +121,11 @@ def _config(run: _Check) -> tuple[Config | None, dict[str, Path]]:
                 run.error(f"{run.path}: {where}", message)
         else:
             run.error("", str(err))
+        return None, names
+    except ValueError as err:
+        # PyYAML raises it for a number of thousands of digits, which
+        # config.parse does not catch.
+        run.error(str(run.path), f"not valid YAML: {err}")
         return None, names
     return config, {"aws_file": config.aws_file, "psk_file": config.psk_file}
 

@@ -239,7 +239,7 @@ def _settings(path: Path) -> _Settings:
     except FileNotFoundError:
         settings.notes.append(f"no {path}: facts come from flags and this machine")
         return settings
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+    except (OSError, ValueError, yaml.YAMLError) as err:
         settings.notes.append(f"{path} is not readable YAML ({err.__class__.__name__})")
         return settings
     if not isinstance(data, dict):

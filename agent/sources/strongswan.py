@@ -27,7 +27,7 @@ _UPDOWN = re.compile(
 _SECRET = re.compile(r'\s*\S+\s+\S+\s*:\s*PSK\s+"(?P<value>[^"]*)"\s*')
 _INSIDE = re.compile(r".*\bip addr add (?P<local>\S+) remote (?P<remote>\S+) dev .*")
 _MTU = re.compile(r".*\bip link set \S+ up mtu (?P<value>\d+)\s*")
-_DURATION = re.compile(r"(?P<count>\d+)(?P<unit>[smhd]?)")
+_DURATION = re.compile(r"(?P<count>\d{1,9})(?P<unit>[smhd]?)")
 _SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 

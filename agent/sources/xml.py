@@ -23,6 +23,8 @@ ROOT = "vpn_connection"
 NO_BGP = "NoBGPVPNConnection"
 
 _DECLARATION = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.I)
+# A lone surrogate cannot be encoded for expat; a JSON string can carry one.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 # RAW key -> path below <ipsec_tunnel>.
 _FIELDS = {
@@ -103,6 +105,8 @@ def _document(text: str) -> _Document:
         raise InputError(
             "XML with a DOCTYPE or ENTITY declaration is refused: AWS never sends one"
         )
+    if _SURROGATE.search(text):
+        raise InputError("the XML holds a character that is not text (a surrogate)")
     body = text.lstrip("\ufeff \t\r\n")
     skipped = text[: len(text) - len(body)].count("\n")
     builder = ET.TreeBuilder()

@@ -184,3 +184,11 @@ def test_json_report(capsys, tmp_path, broken):
                 "message": "expected an AWS outside address, got 'x'",
             }
         ]
+
+
+def test_a_number_of_thousands_of_digits_is_a_problem_not_a_crash(capsys, tmp_path):
+    conf = write_config(tmp_path, sample="00-dvsum-summary-static.txt")
+    conf.write_text(conf.read_text() + f"landing_zone: {'9' * 5000}\n")
+    code, _, err = run(capsys, "config", "check", "--config", str(conf))
+    assert code == 2
+    assert err.startswith(f"dvsum-vpn: {conf}: not valid YAML: Exceeds the limit")
