@@ -33,7 +33,7 @@ LAYOUTS: dict[str, Callable[[str], Raw]] = {
 def parse(text: str) -> tuple[str, Raw]:
     """The layout's name and the file's RAW fields, unchecked."""
     layout = detect(text)
-    return layout, LAYOUTS[layout](text)
+    return layout, LAYOUTS[layout](text.removeprefix("\ufeff"))
 
 
 def load(text: str, psks: Mapping[PskKey, Secret] | None = None) -> Connection:

@@ -33,7 +33,9 @@ def parse(text: str) -> Raw:
     try:
         data = json.loads(text.lstrip("\ufeff"))
     except json.JSONDecodeError as err:
-        raise InputError(f"not valid JSON: {err.msg} at line {err.lineno}") from err
+        raise InputError(
+            f"not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})"
+        ) from err
     except (RecursionError, ValueError) as err:
         # Nested too deeply, or a number too long to convert.
         raise InputError(f"not valid JSON: {err}") from err

@@ -81,7 +81,8 @@ _HTML = re.compile(r"<(!doctype\s+html|html)\b", re.I)
 
 def detect(text: str) -> str:
     """One of :data:`LAYOUTS`; InputError says why the file is none."""
-    body = text.lstrip("\ufeff \t\r\n")
+    # Old Mac line ends (CR alone) are line ends too.
+    body = text.lstrip("\ufeff \t\r\n").replace("\r\n", "\n").replace("\r", "\n")
     if not body:
         raise InputError("the file is empty; " + ASK)
     if "\x00" in body or _SURROGATE.search(body) or _binary(body):

@@ -166,6 +166,22 @@ def test_each_sample_parses_to_its_golden_raw(name, layout):
         assert set(options) <= set(OPTION_KEYS)
 
 
+@pytest.mark.parametrize("name", LAYOUTS)
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda t: "\ufeff" + t,
+        lambda t: t.replace("\n", "\r\n"),
+        lambda t: "\ufeff" + t.replace("\n", "\r\n"),
+        lambda t: t.replace("\n", "\r"),
+    ],
+    ids=["bom", "crlf", "bom-crlf", "cr"],
+)
+def test_byte_order_marks_and_line_ends_change_nothing(name, damage):
+    text = sample(name)
+    assert sources.load(damage(text)).public() == sources.load(text).public()
+
+
 @pytest.mark.parametrize("names", SAME_CONNECTION)
 def test_one_connection_in_every_layout_gives_the_same_public_json(names):
     public = {name: sources.load(sample(name)).public() for name in names}
@@ -398,7 +414,7 @@ def test_json_without_the_xml_says_how_to_get_it():
 
 def test_broken_json_names_the_line():
     assert refusal(JSON_10[:200]) == (
-        "not valid JSON: Unterminated string starting at at line 4",
+        "not valid JSON: Unterminated string starting at (line 4, column 45)",
         (),
     )
 
