@@ -8,8 +8,8 @@
 
 <cache> is /var/cache/dvsum-vpn/vm unless DVSUM_VM_CACHE says otherwise.
 The key hashes the recipe (suite, archive, packages, pruning) and every file
-that shapes the image, so changing any of them builds a new image, and a
-second run with the same inputs reuses the first one's.
+that shapes the image (IMAGE_INPUTS), so changing any of them builds a new
+image, and a second run with the same inputs reuses the first one's.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ DEFAULT_DIR = Path("/var/cache/dvsum-vpn/vm")
 
 # The files whose content goes into the image (the runner's files do not:
 # changing how a VM is started never needs a new image).
-IMAGE_INPUTS = ("recipe.py", "build.py", "kernel.py", "cache.py", "guest")
+IMAGE_INPUTS = ("recipe.py", "build.py", "kernel.py", "guest")
 
 
 def cache_dir() -> Path:
