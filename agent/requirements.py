@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from agent import profile
-from agent.model import Connection, Printed, Tunnel, TunnelOptions
+from agent.model import Connection, Printed, Routing, Tunnel, TunnelOptions
 
 Finding = tuple[str, str]
 T = TypeVar("T")
@@ -134,10 +134,21 @@ def warnings(connection: Connection) -> list[Finding]:
     for index, tunnel in enumerate(connection.tunnels):
         for message in _tunnel_warnings(tunnel, connection.layout):
             by_message.setdefault(message, []).append(index)
-    return [
+    found = [
         (", ".join(f"tunnels[{i}]" for i in indexes), message)
         for message, indexes in by_message.items()
     ]
+    if connection.routing is Routing.BGP:
+        found.insert(
+            0,
+            (
+                "routing",
+                "the connection uses BGP; dvsum-vpn routes statically and runs no "
+                "BGP speaker, so AWS learns no route back to you from it: ask "
+                "DvSum for static routing (the guide's default)",
+            ),
+        )
+    return found
 
 
 def _tunnel_warnings(tunnel: Tunnel, layout: str) -> list[str]:

@@ -172,10 +172,16 @@ def test_json_report(capsys, tmp_path, broken):
     assert data["files"] == [str(conf), str(tmp_path / "aws-vpn.conf")]
     assert data["warnings"] == [
         {
+            "where": f"{tmp_path}/aws-vpn.conf: routing",
+            "message": "the connection uses BGP; dvsum-vpn routes statically and "
+            "runs no BGP speaker, so AWS learns no route back to you from it: ask "
+            "DvSum for static routing (the guide's default)",
+        },
+        {
             "where": f"{tmp_path}/aws-vpn.conf: tunnels[0], tunnels[1]",
             "message": "the file prints DH group 2; dvsum-vpn proposes group 14 "
             "(modp2048), as DvSum requires",
-        }
+        },
     ]
     if broken:
         assert data["errors"] == [

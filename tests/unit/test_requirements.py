@@ -224,3 +224,12 @@ def test_json_restricted_sample_round_trips_through_its_public_json():
         "bgp_hold_time": None,
         "psk_present": True,
     }
+
+
+def test_a_bgp_connection_warns_that_the_agent_routes_statically():
+    assert requirements.warnings(load("02-xml-bgp-vgw.xml"))[0] == (
+        "routing",
+        "the connection uses BGP; dvsum-vpn routes statically and runs no BGP "
+        "speaker, so AWS learns no route back to you from it: ask DvSum for static "
+        "routing (the guide's default)",
+    )
