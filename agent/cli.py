@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agent import __version__, importer, info, inputs, logs
+from agent import __version__, importer, info, info_text, inputs, logs
 from agent import config as config_mod
 from agent.errors import DvsumError, InputError
 
@@ -221,5 +221,5 @@ def cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(facts.public())
     else:
-        print(info.format_text(facts))
+        print(info_text.format_text(facts))
     return 0

@@ -203,8 +203,8 @@ def _together(run: _Check, config: Config, connection: Connection) -> None:
 def _overlaps(run: _Check, cidr: IPv4Network, connection: Connection) -> None:
     """The customer CIDR must not hold the AWS endpoints: their traffic
     would be routed into the tunnel it is meant to carry."""
-    inside: list[IPv4Address] = [t.aws_outside_address for t in connection.tunnels]
-    for address in inside:
+    endpoints: list[IPv4Address] = [t.aws_outside_address for t in connection.tunnels]
+    for address in endpoints:
         if address in cidr:
             run.error(
                 run.key("customer_cidr"),

@@ -1,8 +1,8 @@
 """RAW -> ``Connection``: every problem at once, each by its field path.
 
 This is the first validation layer, shape and ranges: addresses, the
-tunnels' 169.254.0.0/16 /30 inside networks (not in AWS's reserved list),
-ASNs up to 4 bytes, AWS's PSK rule, lifetimes within what AWS allows.
+tunnels' inside networks (:mod:`agent.sources.inside`), ASNs up to 4 bytes,
+AWS's PSK rule, lifetimes within what AWS allows.
 DvSum's own requirements come after, in :mod:`agent.requirements`.
 
 Paths look like ``tunnels[1].aws_outside_address`` (tunnels in file order,
@@ -18,10 +18,6 @@ import re
 from dataclasses import dataclass, field
 from ipaddress import (
     IPv4Address,
-    IPv4Interface,
-    IPv4Network,
-    IPv6Address,
-    IPv6Interface,
 )
 from typing import Any
 
@@ -29,26 +25,10 @@ from agent.errors import InputError
 from agent.model import Connection, Printed, Routing, Tunnel, TunnelOptions
 from agent.psk import psk_problem
 from agent.secret import Secret
+from agent.sources import inside
 from agent.sources import options as options_mod
 from agent.sources.raw import Raw, RawTunnel
 
-LINK_LOCAL = IPv4Network("169.254.0.0/16")
-INSIDE_PREFIX = 30
-INSIDE_IPV6_PREFIX = 126
-# Inside CIDRs AWS refuses: the first six /30s and the one by the metadata
-# address.
-RESERVED = tuple(
-    IPv4Network(cidr)
-    for cidr in (
-        "169.254.0.0/30",
-        "169.254.1.0/30",
-        "169.254.2.0/30",
-        "169.254.3.0/30",
-        "169.254.4.0/30",
-        "169.254.5.0/30",
-        "169.254.169.252/30",
-    )
-)
 ASN_RANGE = (1, 4294967295)
 HOLD_TIME_RANGE = (3, 65535)
 # What AWS lets a tunnel's lifetimes be (TunnelOptions constraints).
@@ -206,7 +186,7 @@ class _TunnelReader:
         self.lines: dict[str, int] = raw.get("lines") or {}
         self.aws_outside = self.address("aws_outside_address")
         self.customer_outside = self.address("customer_outside_address")
-        self.inside, self.aws_inside = self.inside_addresses()
+        self.inside, self.aws_inside = inside.ipv4(self)
 
     def note(self, key: str, message: str) -> None:
         line = self.lines.get(key)
@@ -227,7 +207,7 @@ class _TunnelReader:
         hold_time = self.hold_time(required=bgp)
         psk = self.psk()
         printed = self.printed()
-        ipv6 = self.inside_ipv6()
+        ipv6 = inside.ipv6(self)
         if any(path.startswith(self.prefix) for path, _ in self.problems.found):
             return None
         if self.aws_outside is None or self.customer_outside is None:
@@ -270,103 +250,6 @@ class _TunnelReader:
                 "inside addresses"
             )
         return "missing from the file"
-
-    def inside_addresses(self) -> tuple[IPv4Interface | None, IPv4Address | None]:
-        customer = self.address("customer_inside_address")
-        neighbor = self.address("bgp_neighbor", required=False)
-        next_hop = self.address("next_hop", required=False)
-        aws: IPv4Address | None
-        if self.raw.get("aws_inside_address") is None and neighbor is not None:
-            aws = neighbor
-        else:
-            aws = self.address("aws_inside_address")
-        for key, other in (("bgp_neighbor", neighbor), ("next_hop", next_hop)):
-            if other is not None and aws is not None and other != aws:
-                self.note(key, f"{other} is not the AWS inside address {aws}")
-        prefix = self.inside_prefix()
-        if customer is None or prefix is None:
-            return None, aws
-        inside = IPv4Interface(f"{customer}/{prefix}")
-        self.check_inside("customer_inside_address", customer, inside.network)
-        if aws is not None:
-            self.check_inside("aws_inside_address", aws, inside.network, customer)
-        return inside, aws
-
-    def inside_prefix(self) -> int | None:
-        value = self.raw.get("customer_inside_prefix")
-        if value is None:
-            return INSIDE_PREFIX
-        text = str(value).strip()
-        try:
-            prefix = IPv4Network(f"0.0.0.0/{text}").prefixlen
-        except ValueError:
-            prefix = None
-        if prefix != INSIDE_PREFIX:
-            self.note("customer_inside_prefix", f"expected a /30, got {value!r}")
-            return None
-        return prefix
-
-    def check_inside(
-        self,
-        key: str,
-        address: IPv4Address,
-        net: IPv4Network,
-        customer: IPv4Address | None = None,
-    ) -> None:
-        """Note what is wrong with an inside address of the /30 ``net``.
-
-        ``customer`` is given for the AWS end, which must share the
-        customer's /30 (whose reservation is then reported once, there).
-        """
-        if address not in LINK_LOCAL:
-            self.note(key, f"{address} is not in {LINK_LOCAL}")
-        elif customer is None and net in RESERVED:
-            self.note(key, f"{address} is in {net}, which AWS reserves")
-        elif customer is not None and customer in LINK_LOCAL and address not in net:
-            self.note(key, f"{address} is not in the customer's {net}")
-        elif address == customer:
-            self.note(key, "the same as the customer inside address")
-        elif address in (net.network_address, net.broadcast_address):
-            self.note(key, f"{address} is the network or broadcast address of {net}")
-
-    def inside_ipv6(self) -> tuple[IPv6Interface | None, IPv6Address | None]:
-        """The IPv6 inside addresses some transit gateway tunnels also have:
-        a /126 shared by both ends."""
-        customer = self.raw.get("customer_inside_ipv6_address")
-        aws = self.raw.get("aws_inside_ipv6_address")
-        if customer is None and aws is None:
-            return None, None
-        prefix = str(self.raw.get("customer_inside_ipv6_prefix", INSIDE_IPV6_PREFIX))
-        try:
-            inside = IPv6Interface(f"{str(customer).strip()}/{prefix.strip()}")
-        except ValueError:
-            self.note(
-                "customer_inside_ipv6_address",
-                f"expected an IPv6 address and /{INSIDE_IPV6_PREFIX}, got "
-                f"{customer!r} and {prefix!r}",
-            )
-            return None, None
-        if inside.network.prefixlen != INSIDE_IPV6_PREFIX:
-            self.note(
-                "customer_inside_ipv6_prefix",
-                f"expected a /{INSIDE_IPV6_PREFIX}, got {prefix!r}",
-            )
-            return None, None
-        try:
-            aws_address = IPv6Address(str(aws).strip())
-        except ValueError:
-            self.note(
-                "aws_inside_ipv6_address", f"expected an IPv6 address, got {aws!r}"
-            )
-            return None, None
-        if aws_address not in inside.network or aws_address == inside.ip:
-            self.note(
-                "aws_inside_ipv6_address",
-                f"{aws_address} is not the other end of the customer's "
-                f"{inside.network}",
-            )
-            return None, None
-        return inside, aws_address
 
     def integer(
         self, key: str, bounds: tuple[int, int], required: bool = False

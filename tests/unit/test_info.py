@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agent import cli, hostfacts, info
+from agent import cli, hostfacts, info, info_text
 from agent.info import Given
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "aws"
@@ -127,7 +127,7 @@ def test_with_config_and_aws_file_behind_nat(tmp_path):
     assert facts.public()["public_address"] == "198.51.100.20"
     assert facts.public()["ike_identity"] == "198.51.100.20"
     assert facts.missing == ()
-    assert info.format_text(facts) == (
+    assert info_text.format_text(facts) == (
         "What DvSum asks you to send before setup:\n"
         "\n"
         "  VPN routing mode                        static  (the AWS file)\n"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from agent import psk, requirements, sources
 from agent.model import Connection, Printed, Routing, Tunnel, TunnelOptions
 from agent.secret import Secret
-from agent.sources.build import RESERVED
+from agent.sources.inside import RESERVED
 from tests.unit import layouts
 
 # Enough examples to cover each layout's branches while the unit tier stays
