@@ -8,7 +8,8 @@ set -euo pipefail
 
 step() { echo "== smoke: $*"; }
 
-step "kernel $(uname -r), $(python3 --version), strongSwan $(swanctl --version 2>/dev/null | head -n1 || true)"
+step "kernel $(uname -r), $(python3 --version)," \
+  "strongSwan $(dpkg-query -W -f='${Version}' strongswan-charon)"
 
 step "systemd is PID 1"
 test "$(cat /proc/1/comm)" = systemd
