@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from ipaddress import (
-    IPv4Address,
-)
+from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
 from agent.errors import InputError
@@ -29,6 +27,7 @@ from agent.sources import inside
 from agent.sources import options as options_mod
 from agent.sources.raw import Raw, RawTunnel
 
+MOST_TUNNELS_READ = 8
 ASN_RANGE = (1, 4294967295)
 HOLD_TIME_RANGE = (3, 65535)
 # What AWS lets a tunnel's lifetimes be (TunnelOptions constraints).
@@ -139,9 +138,11 @@ def read(raw: Raw, layout: str) -> Built:
             f"expected two tunnels, found {len(raw_tunnels)}: an AWS VPN "
             "connection always has two",
         )
+    # A file of thousands of tunnels is refused by its count; reading each
+    # would only bury that under thousands of lines.
     readers = [
         _TunnelReader(index, tunnel, problems)
-        for index, tunnel in enumerate(raw_tunnels)
+        for index, tunnel in enumerate(raw_tunnels[:MOST_TUNNELS_READ])
     ]
     _compare(readers, problems)
     found = options_mod.read(
@@ -358,31 +359,32 @@ def _group(text: str) -> int | None:
 
 
 def _compare(readers: list[_TunnelReader], problems: Problems) -> None:
-    """Checks between tunnels: each against every earlier one."""
-    for later, reader in enumerate(readers):
-        for earlier, other in enumerate(readers[:later]):
-            if reader.aws_outside and reader.aws_outside == other.aws_outside:
+    """Checks between tunnels: each against the first that shares its AWS
+    endpoint or inside network, and against the first customer gateway."""
+    endpoints: dict[IPv4Address, int] = {}
+    networks: dict[IPv4Network, int] = {}
+    gateway: tuple[int, IPv4Address] | None = None
+    for index, reader in enumerate(readers):
+        if reader.aws_outside:
+            earlier = endpoints.setdefault(reader.aws_outside, index)
+            if earlier != index:
                 reader.note(
                     "aws_outside_address",
                     f"{reader.aws_outside} is also tunnels[{earlier}]'s: each "
                     "tunnel has its own AWS endpoint",
                 )
-            if (
-                reader.customer_outside
-                and other.customer_outside
-                and reader.customer_outside != other.customer_outside
-            ):
+        if reader.customer_outside:
+            if gateway is None:
+                gateway = (index, reader.customer_outside)
+            elif reader.customer_outside != gateway[1]:
                 reader.note(
                     "customer_outside_address",
-                    f"{reader.customer_outside} differs from tunnels[{earlier}]'s "
-                    f"{other.customer_outside}: a connection has one customer "
-                    "gateway",
+                    f"{reader.customer_outside} differs from tunnels[{gateway[0]}]'s "
+                    f"{gateway[1]}: a connection has one customer gateway",
                 )
-            if (
-                reader.inside
-                and other.inside
-                and reader.inside.network == other.inside.network
-            ):
+        if reader.inside:
+            earlier = networks.setdefault(reader.inside.network, index)
+            if earlier != index:
                 reader.note(
                     "customer_inside_address",
                     f"{reader.inside.network} is also tunnels[{earlier}]'s",

@@ -20,6 +20,8 @@ ASK = (
 )
 
 LAYOUTS = ("xml", "json", "generic", "summary", "strongswan")
+# AWS's files are tens of KiB; anything far larger is not one of them.
+MAX_CHARACTERS = 1 << 20
 
 # Commands that only a vendor's script has, at the start of a line.
 _VENDORS = (
@@ -81,6 +83,11 @@ _HTML = re.compile(r"<(!doctype\s+html|html)\b", re.I)
 
 def detect(text: str) -> str:
     """One of :data:`LAYOUTS`; InputError says why the file is none."""
+    if len(text) > MAX_CHARACTERS:
+        raise InputError(
+            f"the file has {len(text)} characters; AWS's configuration files "
+            f"have tens of thousands at most; {ASK}"
+        )
     # Old Mac line ends (CR alone) are line ends too.
     body = text.lstrip("\ufeff \t\r\n").replace("\r\n", "\n").replace("\r", "\n")
     if not body:

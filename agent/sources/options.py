@@ -50,6 +50,9 @@ def read(
     AWS outside address (None when invalid) and RAW."""
     if not isinstance(raw_options, list):
         return {}
+    if len(raw_options) > len(tunnels) + 8:
+        note("tunnel_options", f"expected one per tunnel, found {len(raw_options)}")
+        return {}
     by_address = {
         address: index
         for index, (_, address, _) in enumerate(tunnels)

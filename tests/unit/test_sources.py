@@ -736,6 +736,27 @@ def test_the_strongswan_download_is_not_taken_for_a_vendor_script():
     assert sources.detect(text) == "strongswan"
 
 
+def test_a_file_of_thousands_of_tunnels_is_refused_by_its_size():
+    text = sample("04-generic-ikev2-static-vgw.txt") * 200
+    assert refusal(text) == (
+        f"the file has {len(text)} characters; AWS's configuration files have tens "
+        f"of thousands at most; {ASK}",
+        (),
+    )
+
+
+def test_many_tunnels_are_refused_by_their_count_not_read_one_by_one():
+    text = sample("04-generic-ikev2-static-vgw.txt")
+    head, _, rest = text.partition("IPSec Tunnel #1")
+    block = "IPSec Tunnel #1" + rest.split("IPSec Tunnel #2")[0]
+    found = problems(head + block * 50)
+    assert found[0] == (
+        "tunnels",
+        "expected two tunnels, found 50: an AWS VPN connection always has two",
+    )
+    assert len(found) == 15  # the first 8 tunnels' duplicates, not 49 x 2
+
+
 def test_random_bytes_are_not_a_text_file():
     rng = random.Random(7)
     noise = bytes(rng.randrange(256) for _ in range(512))
