@@ -84,6 +84,8 @@ def parse(text: str, path: Path) -> Config:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {_yaml_where(err)}") from err
+    except ValueError as err:  # PyYAML: an integer too long to convert
+        raise ConfigError(f"{path}: not valid YAML: {err}") from err
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top")
     reader = _Reader(data, _lines(node), path)

@@ -19,8 +19,8 @@ import yaml
 from agent import psk as psk_mod
 from agent import requirements, sources
 from agent.apply import files
-from agent.config import Paths
-from agent.errors import InputError
+from agent.config import LANDING_ZONE, Paths
+from agent.errors import ConfigError, InputError
 from agent.host import kernel_has_esp
 from agent.inputs import read_aws_file, read_psks
 from agent.model import Connection
@@ -71,6 +71,12 @@ def run(
     require_psks(connection)
     cidr = _cidr(customer_cidr)
     existing = _existing(config_path)
+    if existing and cidr is not None:
+        LOG.warning(
+            "--customer-cidr: %s already exists and is kept; edit its "
+            "customer_cidr instead",
+            config_path,
+        )
     aws_file = Path(existing.get("aws_file") or config_path.with_name("aws-vpn.conf"))
     psk_path = Path(existing.get("psk_file") or config_path.with_name("psk.yaml"))
     paths = existing.get("paths")
@@ -109,19 +115,41 @@ def _cidr(value: str | None) -> IPv4Network | None:
         raise InputError(f"--customer-cidr: not an IPv4 CIDR: {value}") from err
     if not isinstance(network, IPv4Network):
         raise InputError(f"--customer-cidr: not an IPv4 CIDR: {value}")
+    if network.overlaps(LANDING_ZONE):
+        raise InputError(
+            f"--customer-cidr: {network} overlaps DvSum's landing zone {LANDING_ZONE}"
+        )
     return network
 
 
 def _existing(config_path: Path) -> dict[str, Any]:
-    """aws_file and psk_file from an existing config, however broken."""
+    """An existing config's settings, read only for the paths import writes.
+
+    A config.yaml that exists but cannot say where those paths are stops the
+    import before anything is written: guessing would write to the default
+    system paths behind the operator's back.
+    """
     text = files.read_text(config_path)
     if text is None:
         return {}
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return {}
-    return data if isinstance(data, dict) else {}
+    except (yaml.YAMLError, ValueError) as err:
+        raise ConfigError(
+            f"{config_path}: not valid YAML; fix it (dvsum-vpn config check) "
+            "or move it away before importing"
+        ) from err
+    if not isinstance(data, dict):
+        raise ConfigError(f"{config_path}: expected a mapping of settings at the top")
+    for key in ("aws_file", "psk_file"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ConfigError(f"{config_path}: {key}: expected a path")
+    paths = data.get("paths")
+    if paths is not None and not (
+        isinstance(paths, dict) and isinstance(paths.get("charon_dropin", ""), str)
+    ):
+        raise ConfigError(f"{config_path}: paths.charon_dropin: expected a path")
+    return data
 
 
 def _new_config(

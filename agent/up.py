@@ -138,7 +138,7 @@ def step_initiate(plan: Plan, charon: Charon, progress: Progress) -> None:
             tunnel.name, tunnel.tunnel.aws_outside_address, tunnel.role,
         )  # fmt: skip
         progress(f"{tunnel.name}: initiating to {tunnel.tunnel.aws_outside_address}")
-        for _ in charon.initiate(tunnel.child, tunnel.name, timeout_ms=0):
+        for _ in charon.initiate(tunnel.child, tunnel.name, timeout_ms=-1):
             pass
 
 

@@ -203,8 +203,15 @@ class Netlink:
             plan.destination, plan.device, plan.source, plan.mtu, plan.advmss,
             RTPROT_DVSUM,
         )  # fmt: skip
-        if self.route(plan.destination) == want:
+        current = self.route(plan.destination)
+        if current == want:
             return False
+        if current is not None and current.proto != RTPROT_DVSUM:
+            raise ApplyError(
+                f"netlink: {plan.destination} already has a route that dvsum-vpn "
+                f"did not make (dev {current.device}); remove it, or route the "
+                "landing zone yourself and keep the agent out of it"
+            )
         oif = self.link_index(plan.device)
         if oif is None:
             raise ApplyError(

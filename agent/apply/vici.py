@@ -127,13 +127,15 @@ class Charon:
     def reload_settings(self) -> None:
         self._call("reload-settings", self._session.reload_settings)
 
-    def initiate(self, child: str, ike: str, timeout_ms: int = 0) -> Iterator[str]:
+    def initiate(self, child: str, ike: str, timeout_ms: int = -1) -> Iterator[str]:
         """Start ``child`` of ``ike``; yields charon's log lines as it goes.
 
-        ``timeout_ms = 0`` returns at once without waiting for the result.
+        A negative ``timeout_ms`` returns at once, without waiting for the
+        result (0 would make charon wait until the attempt ends, which for a
+        silent peer is never).
         """
         request = {"child": child, "ike": ike, "timeout": str(timeout_ms)}
-        if timeout_ms == 0:
+        if timeout_ms < 0:
             request["init-limits"] = "no"
         try:
             for log in self._session.initiate(request):
