@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,11 +19,14 @@ from typing import Any
 
 from agent import __version__, importer, info, info_text, inputs, logs
 from agent import config as config_mod
-from agent.errors import DvsumError, InputError
+from agent.errors import AccessError, DvsumError, InputError
 
 LOG = logging.getLogger("agent")
 
 EXIT_NOT_ESTABLISHED = 6
+
+# Commands that talk to charon or change the machine.
+NEEDS_ROOT = frozenset({"up", "down", "status", "prefer", "render"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,6 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logs.setup(args.verbose)
     try:
+        if args.command in NEEDS_ROOT and os.geteuid() != 0:
+            raise AccessError(f"{args.command}: run as root")
         return int(args.func(args))
     except InputError as err:
         for line in err.lines():
@@ -195,9 +201,9 @@ def cmd_down(args: argparse.Namespace) -> int:
 
     config = config_mod.load(_config_path(args))
     failures = down.down(config, _say)
-    for failure in failures:
-        _say(f"dvsum-vpn: {failure}")
-    return 5 if failures else 0
+    # Each failure was logged; the exit code is the first one's (3 when
+    # charon was not there, 5 when a change failed).
+    return failures[0].exit_code if failures else 0
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:

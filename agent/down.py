@@ -28,8 +28,12 @@ LOG = logging.getLogger(__name__)
 NAMES = ("dvsum-tunnel1", "dvsum-tunnel2")
 
 
-def down(config: Config, progress: Callable[[str], None]) -> list[str]:
-    """Undo ``up``; return the failures (empty when everything went)."""
+def down(config: Config, progress: Callable[[str], None]) -> list[DvsumError]:
+    """Undo ``up``; return the failures (empty when everything went).
+
+    Each failure is logged (ERROR) as it happens; the caller need not
+    repeat it.
+    """
     applied = state.read(config.paths.state_dir) or state.Applied(
         connections=NAMES,
         secrets=NAMES,
@@ -39,7 +43,7 @@ def down(config: Config, progress: Callable[[str], None]) -> list[str]:
         hosts=str(config.paths.hosts),
         files=(str(config.paths.swanctl_conf), str(config.paths.charon_dropin)),
     )
-    failures: list[str] = []
+    failures: list[DvsumError] = []
 
     def attempt(what: str, action: Callable[[], object]) -> None:
         try:
@@ -47,7 +51,7 @@ def down(config: Config, progress: Callable[[str], None]) -> list[str]:
             progress(f"{what}: done")
         except DvsumError as err:
             LOG.error("down: %s: %s", what, err)
-            failures.append(f"{what}: {err}")
+            failures.append(err)
 
     attempt("connections", lambda: _connections(config, applied))
     if applied.route:

@@ -93,7 +93,13 @@ class Daemons:
             return None
         if not netns.process_alive(pid):
             return None
-        if not netns.process_mentions(pid, str(self.root)):
+        proc = self._procs.get(pidfile)
+        if proc is not None and proc.pid == pid:
+            # Started by this object: its own handle says whether it runs.
+            # (/proc/PID/cmdline and environ read empty while the process is
+            # between exec()s of ip -> unshare -> sh -> daemon.)
+            return pid if proc.poll() is None else None
+        if not _mentions_root(pid, self.root):
             LOG.warning("pid %d from %s is not the lab's; ignoring", pid, pidfile)
             return None
         return pid
@@ -121,6 +127,16 @@ class Daemons:
         for proc in self._procs.values():
             _wait(proc)
         self._procs.clear()
+
+
+def _mentions_root(pid: int, root: Path, tries: int = 5) -> bool:
+    """Whether pid's command line or environment names the lab root; retried
+    because both read empty for an instant while the process exec()s."""
+    for _ in range(tries):
+        if netns.process_mentions(pid, str(root)):
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def terminate(pids: list[int], timeout: float = STOP_TIMEOUT) -> None:
