@@ -88,7 +88,7 @@ def parse(text: str, path: Path) -> Config:
         raise ConfigError(f"{path}: not valid YAML: {err}") from err
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top")
-    reader = _Reader(data, _lines(node), path)
+    reader = _Reader(data, key_lines(node), path)
     config = reader.config()
     reader.raise_problems()
     return config
@@ -244,14 +244,14 @@ def _auto(convert: Callable[[Any], T]) -> Callable[[Any], T | None]:
     return wrapped
 
 
-def _lines(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
+def key_lines(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
     """Map each dotted key path to the 1-based line its key stands on."""
     lines: dict[str, int] = {}
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             path = f"{prefix}{key.value}"
             lines[path] = key.start_mark.line + 1
-            lines.update(_lines(value, f"{path}."))
+            lines.update(key_lines(value, f"{path}."))
     return lines
 
 

@@ -105,7 +105,7 @@ def _config(run: _Check) -> tuple[Config | None, dict[str, Path]]:
     names: dict[str, Path] = {}
     try:
         data = yaml.safe_load(text)
-        run.lines = _key_lines(yaml.compose(text, Loader=yaml.SafeLoader))
+        run.lines = config_mod.key_lines(yaml.compose(text, Loader=yaml.SafeLoader))
     except (yaml.YAMLError, ValueError):
         # ValueError: PyYAML converting a number of thousands of digits.
         data = None
@@ -210,14 +210,3 @@ def _overlaps(run: _Check, cidr: IPv4Network, connection: Connection) -> None:
                 run.key("customer_cidr"),
                 f"{cidr} holds the AWS endpoint {address}",
             )
-
-
-def _key_lines(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
-    """Each dotted key path of a YAML mapping -> the line its key is on."""
-    lines: dict[str, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            path = f"{prefix}{key.value}"
-            lines[path] = key.start_mark.line + 1
-            lines.update(_key_lines(value, f"{path}."))
-    return lines

@@ -37,7 +37,8 @@ TOKENS = (
     '\t#leftupdown="/etc/ipsec.d/aws-updown.sh -ln T -ll 1 -lr 2"',
     "\tike=aes128-sha1-modp1024!", "keyexchange=ikev9", ' : PSK "', "tunnel1: ",
     "<ipsec_tunnel>", "</ipsec_tunnel>", "<vpn_connection>", "</vpn_connection>",
-    "<tunnel_inside_ipv6_address><ip_address>::</ip_address></tunnel_inside_ipv6_address>",
+    "<tunnel_inside_ipv6_address><ip_address>::</ip_address>"
+    "</tunnel_inside_ipv6_address>",
     "<!DOCTYPE x>", "<?xml version='1.0'?>", "<![CDATA[x]]>", "&amp;", "&#0;",
     "&#x110000;", "&undefined;", "<!-- -->", '{"VpnConnections": []}',
     '"TunnelOptions": [{}]', '"Value"', "null", "true", "[]", "{}", "1e999",

@@ -7,6 +7,7 @@ the property tests and as seeds for ``make fuzz``.
 
 from __future__ import annotations
 
+import functools
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -396,7 +397,7 @@ RENDERERS: dict[str, Callable[[Connection], str]] = {
     "json": render_json,
     "summary": render_summary,
     **{
-        f"generic-{era}": (lambda c, era=era: render_generic(c, era))  # type: ignore[misc]
+        f"generic-{era}": functools.partial(render_generic, era=era)
         for era in GENERIC_ERAS
     },
 }

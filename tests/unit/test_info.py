@@ -255,7 +255,8 @@ _RECORDING: dict[str, list[tuple[int, int]]] = {}
 
 def _audit(event: str, args: tuple[object, ...]) -> None:
     if event == "socket.__new__" and "sockets" in _RECORDING:
-        _RECORDING["sockets"].append((int(args[1]), int(args[2])))  # type: ignore[call-overload]
+        family, kind = (int(a) for a in args[1:3])  # type: ignore[call-overload]
+        _RECORDING["sockets"].append((family, kind))
 
 
 sys.addaudithook(_audit)

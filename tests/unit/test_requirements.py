@@ -96,7 +96,8 @@ def test_restricted_lists_lead_the_swanctl_file(config, host):
 
 def tunnel(**options: object) -> Tunnel:
     base = load("10-describe-vpn-connections-static-vgw.json").tunnels[0]
-    return dataclasses.replace(base, options=TunnelOptions(**options))  # type: ignore[arg-type]
+    made = TunnelOptions(**options)  # type: ignore[arg-type]
+    return dataclasses.replace(base, options=made)
 
 
 @pytest.mark.parametrize(
