@@ -3,7 +3,8 @@
 Exit codes: 0 success; 1 unexpected error (a bug: a traceback goes to the
 log); 2 bad input or config; 3 charon or the network not ready; 4 not
 permitted (run as root); 5 a change to the machine failed; 6 the tunnels
-did not both come up within --timeout.
+are not both established (up: within --timeout; status: now; prefer: the
+chosen one).
 """
 
 from __future__ import annotations
@@ -183,7 +184,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         _print_json(data)
     else:
         print(status.format_text(data))
-    return 0
+    healthy = data["route"]["present"] and all(
+        t["child_state"] == "INSTALLED" for t in data["tunnels"]
+    )
+    return 0 if healthy else EXIT_NOT_ESTABLISHED
 
 
 def cmd_prefer(args: argparse.Namespace) -> int:

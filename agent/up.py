@@ -178,6 +178,11 @@ def step_hosts(plan: Plan, inputs: Inputs) -> None:
     if not plan.hosts:
         return
     text = files.read_text(path) or ""
+    for name, address in hosts.shadowing(text, plan.hosts):
+        LOG.warning(
+            "%s: a line before our block maps %s to %s, and the first line "
+            "wins; remove it", path, name, address,
+        )  # fmt: skip
     merged = hosts.merge(text, plan.hosts)
     if merged != text:
         mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644

@@ -17,7 +17,9 @@ LOG = logging.getLogger(__name__)
 def read_text(path: Path) -> str | None:
     """The file's text, or None when it does not exist."""
     try:
-        return path.read_text(encoding="utf-8")
+        # newline="": no translation, so a CRLF in a shared file survives.
+        with path.open(encoding="utf-8", newline="") as text:
+            return text.read()
     except FileNotFoundError:
         return None
 

@@ -64,3 +64,18 @@ def present(text: str) -> tuple[tuple[str, IPv4Address], ...] | None:
         if len(fields) == 2:
             pairs.append((fields[1], IPv4Address(fields[0])))
     return tuple(pairs)
+
+
+def shadowing(
+    text: str, names: Sequence[tuple[str, IPv4Address]]
+) -> list[tuple[str, str]]:
+    """(name, address) of lines outside our block that map one of our names
+    to another address: the resolver takes the first match in the file."""
+    ours = dict(names)
+    found = []
+    for line in strip(text).splitlines():
+        fields = line.split("#", 1)[0].split()
+        for name in fields[1:]:
+            if name in ours and fields[0] != str(ours[name]):
+                found.append((name, fields[0]))
+    return found

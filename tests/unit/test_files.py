@@ -45,3 +45,9 @@ def test_remove_reports_whether_it_existed(tmp_path):
     assert files.remove(path) is False
     path.write_text("")
     assert files.remove(path) is True
+
+
+def test_read_text_keeps_crlf_so_a_shared_file_keeps_its_bytes(tmp_path):
+    path = tmp_path / "hosts"
+    path.write_bytes(b"127.0.0.1 localhost\r\n10.9.9.9 other\n")
+    assert files.read_text(path) == "127.0.0.1 localhost\r\n10.9.9.9 other\n"

@@ -52,3 +52,10 @@ def test_a_marker_inside_a_line_is_not_ours():
     text = "x " + hosts.BEGIN + "\n" + hosts.END + "\n"
     assert hosts.strip(text) == text
     assert hosts.present(text) is None
+
+
+def test_a_line_before_the_block_that_maps_our_name_elsewhere_is_found():
+    text = "10.9.9.9 apis.dvsum.ai api\n10.0.150.69 s3-storage.dvsum.ai\n"
+    assert hosts.shadowing(hosts.merge(text, NAMES), NAMES) == [
+        ("apis.dvsum.ai", "10.9.9.9"),
+    ]
