@@ -97,6 +97,7 @@ def test_prefer_moves_route_and_traffic_losing_at_most_one_probe(routed, lab):
     finally:
         out, _ = probe.communicate(timeout=30)
     sent, lost = map(int, out.split())
+    print(f"prefer 2: {lost} of {sent} probes lost (one every 100 ms)")
     assert sent > 20 and lost <= 1, (sent, lost)
     route = lab.exec("cgw", "ip", "route", "get", "10.0.151.182").stdout
     assert route.split()[:3] == ["10.0.151.182", "dev", "dvsum2"]

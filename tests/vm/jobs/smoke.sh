@@ -45,4 +45,4 @@ python3 -c 'import vici, pyroute2, nftables, yaml, systemd.journal, iptc, dns.re
 step "route-based mode in the lab, kernel ESP + XFRM interfaces (tests/vmguest)"
 # The host tier runs tests/lab (policy mode over kernel-libipsec); here the
 # agent runs the mode this kernel selects: route-based.
-DVSUM_LAB_DATA_PLANE=route python3 -m pytest tests/vmguest -v -W error
+DVSUM_LAB_DATA_PLANE=route python3 -m pytest tests/vmguest -v -rP -W error
