@@ -20,7 +20,7 @@ from agent.apply.netlink import Netlink
 from agent.apply.nft import Nft
 from agent.apply.vici import Charon
 from agent.config import Config
-from agent.errors import DvsumError
+from agent.errors import ApplyError, DvsumError, TransientError
 from agent.render import hosts
 
 LOG = logging.getLogger(__name__)
@@ -47,8 +47,8 @@ def down(config: Config, progress: Callable[[str], None]) -> list[DvsumError]:
 
     def attempt(what: str, action: Callable[[], object]) -> None:
         try:
-            action()
-            progress(f"{what}: done")
+            changed = action()
+            progress(f"{what}: {'nothing to remove' if changed is False else 'done'}")
         except DvsumError as err:
             LOG.error("down: %s: %s", what, err)
             failures.append(err)
@@ -74,10 +74,18 @@ def _connections(config: Config, applied: state.Applied) -> None:
     with Charon(config.vici_uri) as charon:
         names = tuple(applied.connections)
         for name, states in sas_mod.ike_sas(charon, names).items():
-            for sa in states:
+            if not states:
+                continue
+            try:
                 charon.terminate_ike(name)
-                LOG.info("%s: IKE_SA %d terminated", name, sa.uniqueid)
-                break
+                LOG.info("%s: IKE_SAs terminated", name)
+            except ApplyError as err:
+                # A dead peer never answers the DELETE; force=yes has charon
+                # drop the SA anyway, and the check below says if it did not.
+                LOG.warning("%s: %s", name, err)
+        left = [n for n, s in sas_mod.ike_sas(charon, names).items() if s]
+        if left:
+            raise TransientError(f"charon: IKE_SAs still present: {', '.join(left)}")
         loaded = charon.conns()
         for name in names:
             if name in loaded:
@@ -95,9 +103,9 @@ def _route(destination: IPv4Network) -> None:
         netlink.delete_route(destination)
 
 
-def _interface(name: str) -> None:
+def _interface(name: str) -> bool:
     with Netlink() as netlink:
-        netlink.delete_interface(name)
+        return netlink.delete_interface(name)
 
 
 def _hosts(path: Path) -> None:

@@ -31,6 +31,9 @@ def test_one_silent_endpoint_times_out_with_6_and_the_other_carries(lab: Lab) ->
         status = json.loads(agent(lab, "status", "--json").stdout)
         assert status["active"] == "dvsum-tunnel1"
         assert status["route"]["present"] is True
+        # down is what one runs when a peer is dead: it must still succeed.
+        done = agent(lab, "down")
+        assert done.returncode == 0, done.stderr
     finally:
         lab.exec("aws2", "nft", "delete", "table", "inet", "lab_silence")
         take_down(lab)
