@@ -83,7 +83,7 @@ def parse(text: str, path: Path) -> Config:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {_yaml_where(err)}") from err
+        raise ConfigError(f"{path}: not valid YAML: {yaml_where(err)}") from err
     except ValueError as err:  # PyYAML: an integer too long to convert
         raise ConfigError(f"{path}: not valid YAML: {err}") from err
     if not isinstance(data, dict):
@@ -255,7 +255,7 @@ def key_lines(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
     return lines
 
 
-def _yaml_where(err: yaml.YAMLError) -> str:
+def yaml_where(err: yaml.YAMLError) -> str:
     mark = getattr(err, "problem_mark", None)
     problem = getattr(err, "problem", None) or "syntax error"
     if mark is not None:

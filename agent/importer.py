@@ -19,7 +19,7 @@ import yaml
 from agent import psk as psk_mod
 from agent import requirements, sources
 from agent.apply import files
-from agent.config import LANDING_ZONE, Paths
+from agent.config import LANDING_ZONE, Paths, yaml_where
 from agent.errors import ConfigError, InputError
 from agent.host import kernel_has_esp
 from agent.inputs import read_aws_file, read_psks
@@ -135,9 +135,10 @@ def _existing(config_path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except (yaml.YAMLError, ValueError) as err:
+        where = yaml_where(err) if isinstance(err, yaml.YAMLError) else str(err)
         raise ConfigError(
-            f"{config_path}: not valid YAML; fix it (dvsum-vpn config check) "
-            "or move it away before importing"
+            f"{config_path}: not valid YAML: {where}; fix it (dvsum-vpn config "
+            "check) or move it away before importing"
         ) from err
     if not isinstance(data, dict):
         raise ConfigError(f"{config_path}: expected a mapping of settings at the top")

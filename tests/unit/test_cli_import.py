@@ -153,3 +153,16 @@ def test_truncated_file_is_refused_and_nothing_written(capsys, conf, tmp_path):
 def test_missing_file_is_a_one_line_error(capsys, conf, tmp_path):
     code, _, err = run(capsys, "--config", str(conf), "import", str(tmp_path / "no"))
     assert (code, err) == (2, f"dvsum-vpn: FILE: {tmp_path / 'no'}: no such file\n")
+
+
+def test_a_broken_config_stops_import_naming_the_line(capsys, conf):
+    conf.parent.mkdir(parents=True)
+    conf.write_text("aws_file: /x\n  bad: [\n")
+    before = sorted(conf.parent.iterdir())
+    code, out, err = run(
+        capsys, "--config", str(conf), "import",
+        str(SAMPLES / "01-xml-static-vgw.xml"),
+    )  # fmt: skip
+    assert (code, out) == (2, "")
+    assert f"dvsum-vpn: {conf}: not valid YAML: line 2: " in err
+    assert sorted(conf.parent.iterdir()) == before
