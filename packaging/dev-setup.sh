@@ -14,23 +14,10 @@ APT_PACKAGES="
   python3-systemd python3-iptables python3-dnspython
 "
 
-missing=""
-for p in $APT_PACKAGES; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
-    || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  echo "dev-setup: installing:$missing"
-  apt-get update -qq
-  # No service may start from these packages: the lab starts its own daemons
-  # in namespaces.  policy-rc.d says so for the duration of the install.
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-  fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-fi
+# No service may start from these packages: the lab starts its own daemons
+# in namespaces.
+# shellcheck disable=SC2086
+./packaging/apt-ensure.sh $APT_PACKAGES
 
 if [ ! -x .venv/bin/python ]; then
   /usr/bin/python3 -m venv --system-site-packages .venv

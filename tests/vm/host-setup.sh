@@ -8,15 +8,6 @@ set -eu
 
 APT_PACKAGES="qemu-system-x86 mmdebstrap e2fsprogs zstd xz-utils python3-pip"
 
-missing=""
-for p in $APT_PACKAGES; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
-    || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  echo "host-setup: installing:$missing"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    $missing >/dev/null
-fi
+# shellcheck disable=SC2086
+"$(dirname "$0")/../../packaging/apt-ensure.sh" $APT_PACKAGES
 echo "host-setup: ready ($(qemu-system-x86_64 --version | head -n 1))"
