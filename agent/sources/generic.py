@@ -28,6 +28,7 @@ from agent.sources.raw import (
     label,
     new_raw,
     number,
+    open_tunnel,
     put_inside,
 )
 
@@ -97,9 +98,7 @@ def parse(text: str) -> Raw:
     fields = LineTracker({})
     for lineno, line in enumerate(text.splitlines(), start=1):
         if _TUNNEL.fullmatch(line):
-            tunnel = {"line": lineno}
-            raw["tunnels"].append(tunnel)
-            fields = LineTracker(tunnel)
+            tunnel, fields = open_tunnel(raw, lineno)
             section = ""
         elif _END.fullmatch(line):
             tunnel = None

@@ -165,3 +165,10 @@ class LineTracker:
             lines = self.target.setdefault("lines", {})
             for key in changed:
                 lines[key] = lineno
+
+
+def open_tunnel(raw: Raw, lineno: int) -> tuple[RawTunnel, LineTracker]:
+    """Start the next tunnel at ``lineno``: its RAW dict and line tracker."""
+    tunnel: RawTunnel = {"line": lineno}
+    raw["tunnels"].append(tunnel)
+    return tunnel, LineTracker(tunnel)

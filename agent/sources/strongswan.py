@@ -12,7 +12,14 @@ from __future__ import annotations
 
 import re
 
-from agent.sources.raw import LineTracker, Raw, RawTunnel, new_raw, put_inside
+from agent.sources.raw import (
+    LineTracker,
+    Raw,
+    RawTunnel,
+    new_raw,
+    open_tunnel,
+    put_inside,
+)
 
 _TUNNEL = re.compile(r"\s*IPSEC Tunnel #\d+\s*", re.I)
 _END = re.compile(r"\s*(Tunnel Heartbeat|Automated Tunnel Healthcheck)\b.*", re.I)
@@ -37,9 +44,7 @@ def parse(text: str) -> Raw:
     fields = LineTracker({})
     for lineno, line in enumerate(text.splitlines(), start=1):
         if _TUNNEL.fullmatch(line):
-            tunnel = {"line": lineno}
-            raw["tunnels"].append(tunnel)
-            fields = LineTracker(tunnel)
+            tunnel, fields = open_tunnel(raw, lineno)
         elif _END.fullmatch(line):
             tunnel = None
         elif tunnel is None:

@@ -21,6 +21,7 @@ from agent.sources.raw import (
     label,
     new_raw,
     number,
+    open_tunnel,
     put_inside,
 )
 
@@ -78,9 +79,7 @@ def parse(text: str) -> Raw:
     fields = LineTracker({})
     for lineno, line in enumerate(text.splitlines(), start=1):
         if _TUNNEL.fullmatch(line):
-            tunnel = {"line": lineno}
-            raw["tunnels"].append(tunnel)
-            fields = LineTracker(tunnel)
+            tunnel, fields = open_tunnel(raw, lineno)
             block = "ike"
             continue
         if ":" not in line:
