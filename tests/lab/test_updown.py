@@ -16,13 +16,15 @@ import pytest
 
 from tests.lab import netns, services, teardown
 from tests.lab.commands import LabError
-from tests.lab.fixture import require_lab_host
+from tests.lab.fixture import TEST_PREFIX, require_lab_host
 from tests.lab.lab import Lab
 
 pytestmark = pytest.mark.lab
 
 LOG = logging.getLogger(__name__)
-PREFIX = "dvu-"
+# A second lab beside the session one, named after it ("dvt-" -> "dvtu-"),
+# so two test runs with different DVSUM_LAB_PREFIX never share namespaces.
+PREFIX = TEST_PREFIX.rstrip("-")[:7] + "u-"
 REPO = Path(__file__).resolve().parents[2]
 
 
