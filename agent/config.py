@@ -25,6 +25,8 @@ DATA_PLANES = ("auto", "route", "policy")
 DNS_MODES = ("hosts", "none")
 SERVICE_NAMES = ("apis.dvsum.ai", "s3-storage.dvsum.ai", "socket-api.dvsum.ai")
 
+FAILBACKS = ("hold-down", "never")
+
 DEFAULT_VICI_URI = "unix:///var/run/charon.vici"
 LANDING_ZONE = IPv4Network("10.0.0.0/16")
 
@@ -47,6 +49,24 @@ class Dns:
 
 
 @dataclass(frozen=True)
+class Supervise:
+    """How ``dvsum-vpn run`` judges and switches tunnels."""
+
+    # TCP connect probe through each tunnel; None: the first DNS name's
+    # address, port 443.  ``probe_enabled`` False: SA state alone decides.
+    probe_address: IPv4Address | None = None
+    probe_port: int = 443
+    probe_enabled: bool = True
+    probe_interval: float = 0.5
+    probe_timeout: float = 1.0
+    fall: int = 3
+    rise: int = 3
+    failback: str = "hold-down"
+    hold_down: float = 60.0
+    resync: float = 30.0
+
+
+@dataclass(frozen=True)
 class Config:
     source: Path
     aws_file: Path
@@ -59,6 +79,7 @@ class Config:
     dns: Dns = Dns()
     vici_uri: str = DEFAULT_VICI_URI
     paths: Paths = Paths()
+    supervise: Supervise = Supervise()
 
 
 def default_path() -> Path:
@@ -158,6 +179,7 @@ class _Reader:
         known = {
             "aws_file", "psk_file", "customer_cidr", "landing_zone",
             "source_address", "primary", "data_plane", "dns", "charon", "paths",
+            "supervise",
         }  # fmt: skip
         for key in self.data:
             if key not in known:
@@ -179,6 +201,7 @@ class _Reader:
             dns=self.dns(),
             vici_uri=self.vici_uri(),
             paths=self.paths(),
+            supervise=self.supervise(),
         )
         cidr, zone = config.customer_cidr, config.landing_zone
         if cidr is not None and cidr.overlaps(zone):
@@ -206,6 +229,59 @@ class _Reader:
                 self.note(f"dns.names.{name}", "required when dns.mode is hosts")
         return Dns(mode=mode, names=tuple(names))
 
+    def supervise(self) -> Supervise:
+        d = Supervise()
+        known = {
+            "probe", "probe_interval", "probe_timeout", "fall", "rise",
+            "failback", "hold_down", "resync",
+        }  # fmt: skip
+        raw = self.get("supervise", {})
+        if not isinstance(raw, dict):
+            self.note("supervise", "expected a mapping of settings")
+            return d
+        for key in raw:
+            if key not in known:
+                self.note(f"supervise.{key}", "unknown setting")
+        probe = self.typed("supervise.probe", str, "auto", "ADDRESS:PORT, auto or none")
+        address, port, enabled = d.probe_address, d.probe_port, probe != "none"
+        if probe not in ("auto", "none"):
+            try:
+                host, _, port_text = probe.rpartition(":")
+                address, port = _ipv4(host), int(port_text)
+                if not 0 < port < 65536:
+                    raise ValueError(port)
+            except ValueError:
+                self.note(
+                    "supervise.probe",
+                    f"expected ADDRESS:PORT, auto or none, got {probe!r}",
+                )
+        return Supervise(
+            probe_address=address,
+            probe_port=port,
+            probe_enabled=enabled,
+            probe_interval=self.seconds("supervise.probe_interval", d.probe_interval),
+            probe_timeout=self.seconds("supervise.probe_timeout", d.probe_timeout),
+            fall=self.count("supervise.fall", d.fall),
+            rise=self.count("supervise.rise", d.rise),
+            failback=self.choice("supervise.failback", FAILBACKS, d.failback),
+            hold_down=self.seconds("supervise.hold_down", d.hold_down, low=0.0),
+            resync=self.seconds("supervise.resync", d.resync, low=1.0),
+        )
+
+    def seconds(self, field: str, default: float, low: float = 0.05) -> float:
+        value = self.typed(field, float, default, "a number of seconds")
+        if not low <= value <= 86400:
+            self.note(field, f"expected {low:g} to 86400 seconds, got {value:g}")
+            return default
+        return value
+
+    def count(self, field: str, default: int) -> int:
+        value = self.typed(field, _strict_int, default, "a whole number")
+        if not 1 <= value <= 100:
+            self.note(field, f"expected 1 to 100, got {value}")
+            return default
+        return value
+
     def vici_uri(self) -> str:
         uri = self.typed("charon.vici_uri", str, DEFAULT_VICI_URI, "a URI")
         if not uri.startswith(("unix://", "tcp://")):
@@ -228,6 +304,12 @@ def _ipv4(value: Any) -> IPv4Address:
     if not isinstance(address, IPv4Address):
         raise ValueError(value)
     return address
+
+
+def _strict_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(value)
+    return value
 
 
 def _network(value: Any) -> IPv4Network:
