@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES="
   strongswan-swanctl strongswan-charon charon-systemd libcharon-extra-plugins
   nftables iptables iproute2 dnsmasq-base nginx-light openssl curl
-  netcat-openbsd tcpdump procps
+  netcat-openbsd tcpdump procps unbound
   python3 python3-venv python3-yaml python3-pyroute2 python3-nftables
   python3-systemd python3-iptables python3-dnspython
 "
