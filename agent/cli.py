@@ -27,7 +27,7 @@ LOG = logging.getLogger("agent")
 EXIT_NOT_ESTABLISHED = 6
 
 # Commands that talk to charon or change the machine.
-NEEDS_ROOT = frozenset({"up", "down", "status", "prefer", "render"})
+NEEDS_ROOT = frozenset({"up", "down", "status", "prefer", "render", "run"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-wait", action="store_true", help="do not wait for SAs")
     p.add_argument("--json", action="store_true", help="print the status as JSON")
     p.set_defaults(func=cmd_up)
+
+    p = sub.add_parser("run", help="the daemon: keep both tunnels up, fail over")
+    p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("status", help="tunnel states and who carries traffic")
     p.add_argument("--json", action="store_true")
@@ -174,6 +177,14 @@ def cmd_up(args: argparse.Namespace) -> int:
         )
         return EXIT_NOT_ESTABLISHED
     return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from agent.supervise.daemon import Daemon
+
+    if args.verbose == 0:
+        logging.getLogger().setLevel(logging.INFO)
+    return Daemon(_config_path(args)).run()
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -24,7 +24,7 @@ def read_text(path: Path) -> str | None:
         return None
 
 
-def write_atomic(path: Path, text: str, mode: int) -> bool:
+def write_atomic(path: Path, text: str, mode: int, quiet: bool = False) -> bool:
     """Make ``path`` hold ``text`` with ``mode``; return whether it changed.
 
     The data goes to a temporary file in the same directory, created with
@@ -56,7 +56,9 @@ def write_atomic(path: Path, text: str, mode: int) -> bool:
             os.unlink(tmp)
         raise ApplyError(f"{path}: write failed: {err.strerror}") from err
     _fsync_dir(path.parent)
-    LOG.info("%s: written mode=%04o", path, mode)
+    LOG.log(
+        logging.DEBUG if quiet else logging.INFO, "%s: written mode=%04o", path, mode
+    )
     return True
 
 

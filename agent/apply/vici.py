@@ -151,6 +151,11 @@ class Charon:
         request = {"child-id": str(child_id), "timeout": str(timeout_ms)}
         self._stream(f"terminate child #{child_id}", self._session.terminate, request)
 
+    def terminate_ike_id(self, ike_id: int, timeout_ms: int = 3000) -> None:
+        """Terminate one IKE_SA by unique id; 0 forces it at once."""
+        request = {"ike-id": str(ike_id), "timeout": str(timeout_ms), "force": "yes"}
+        self._stream(f"terminate IKE_SA #{ike_id}", self._session.terminate, request)
+
     def terminate_ike(self, ike: str, timeout_ms: int = 3000) -> None:
         request = {"ike": ike, "timeout": str(timeout_ms), "force": "yes"}
         self._stream(f"terminate {ike}", self._session.terminate, request)
