@@ -5,7 +5,8 @@
 PY      := .venv/bin/python
 PYTEST  := $(PY) -m pytest -W error
 
-.PHONY: setup demo demo-down test test-unit test-lab lint bench clean test-vm fuzz
+.PHONY: setup demo demo-down test test-unit test-lab lint bench clean test-vm fuzz \
+	deb rpm test-package
 
 setup:
 	./packaging/dev-setup.sh
@@ -48,3 +49,27 @@ test-vm:
 FUZZ_COUNT ?= 100000
 fuzz: setup
 	$(PY) -m tests.fuzz --count $(FUZZ_COUNT)
+
+# Packages (packaging/): build/packages/dvsum-vpn_*.deb and dvsum-vpn-*.rpm.
+# The vici wheel Debian 12 lacks is fetched once (hash-pinned) into
+# build/vendor; the package builds themselves need no network.
+# `make deb DEB_VERSION=0.1.0-2` builds the same source as a newer version.
+PKG_OUT     ?= build/packages
+VENDOR      := build/vendor
+DEB_VERSION ?=
+
+deb:
+	./packaging/build-setup.sh
+	./packaging/fetch-vendor.sh $(VENDOR)
+	./packaging/build-deb.sh $(PKG_OUT) $(VENDOR) $(DEB_VERSION)
+
+rpm:
+	./packaging/build-setup.sh
+	./packaging/fetch-vendor.sh $(VENDOR)
+	./packaging/build-rpm.sh $(PKG_OUT) $(VENDOR)
+
+# The package tier: both packages, lintian and rpmlint, then the .deb
+# installed, configured, upgraded and purged in the VM
+# (tests/vm/jobs/package.sh).
+test-package:
+	./packaging/test-package.sh

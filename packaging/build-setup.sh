@@ -1,0 +1,12 @@
+#!/bin/sh
+# Install on a Debian 12 host what `make deb`, `make rpm` and the package
+# tier need: debhelper and dh-python (dpkg-buildpackage), rpm (rpmbuild),
+# lintian, rpmlint, and pip for the one wheel packaging/vendor.txt names.
+# Idempotent; run as root.
+set -eu
+
+APT_PACKAGES="dpkg-dev debhelper dh-python python3 make fakeroot rpm rpmlint
+  lintian python3-pip"
+
+# shellcheck disable=SC2086  # a word list on purpose
+"$(dirname "$0")/apt-ensure.sh" $APT_PACKAGES
