@@ -16,13 +16,17 @@ from typing import Any, TypeVar, cast
 
 import yaml
 
+from agent.dns.names import domain_name
 from agent.errors import ConfigError
 
 DEFAULT_PATH = Path("/etc/dvsum-vpn/config.yaml")
 CONFIG_ENV = "DVSUM_VPN_CONFIG"
 
 DATA_PLANES = ("auto", "route", "policy")
-DNS_MODES = ("hosts", "none")
+DNS_MODES = ("hosts", "forward", "none")
+DNS_BACKENDS = ("auto", "systemd-resolved", "dnsmasq", "unbound")
+DNS_DOMAIN = "dvsum.ai"
+DNS_KEYS = ("mode", "names", "resolvers", "domain", "backend", "reload_command")
 SERVICE_NAMES = ("apis.dvsum.ai", "s3-storage.dvsum.ai", "socket-api.dvsum.ai")
 
 FAILBACKS = ("hold-down", "never")
@@ -40,12 +44,21 @@ class Paths:
     hosts: Path = Path("/etc/hosts")
     state_dir: Path = Path("/var/lib/dvsum-vpn")
     run_dir: Path = Path("/run/dvsum-vpn")
+    dnsmasq_conf: Path = Path("/etc/dnsmasq.d/dvsum-vpn.conf")
+    unbound_conf: Path = Path("/etc/unbound/unbound.conf.d/dvsum-vpn.conf")
 
 
 @dataclass(frozen=True)
 class Dns:
     mode: str = "hosts"
     names: tuple[tuple[str, IPv4Address], ...] = ()
+    # forward mode: DvSum's resolvers, the domain sent to them, the resolver
+    # on this machine that carries the forward, and an optional command that
+    # makes it read our edit (empty: the backend's own way).
+    resolvers: tuple[IPv4Address, ...] = ()
+    domain: str = DNS_DOMAIN
+    backend: str = "auto"
+    reload_command: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -206,9 +219,19 @@ class _Reader:
         cidr, zone = config.customer_cidr, config.landing_zone
         if cidr is not None and cidr.overlaps(zone):
             self.note("customer_cidr", f"overlaps the landing zone {zone}")
+        for resolver in config.dns.resolvers:
+            if resolver not in zone:
+                self.note(
+                    "dns.resolvers",
+                    f"{resolver} is outside the landing zone {zone}: queries to "
+                    "it would not go through the tunnel",
+                )
         return config
 
     def dns(self) -> Dns:
+        for key in self.get("dns", None) or {}:
+            if key not in DNS_KEYS:
+                self.note(f"dns.{key}", "unknown setting")
         mode = self.choice("dns.mode", DNS_MODES, "hosts")
         raw = self.get("dns.names", {})
         if not isinstance(raw, dict):
@@ -227,7 +250,38 @@ class _Reader:
             missing = [n for n in SERVICE_NAMES if n not in raw]
             for name in missing:
                 self.note(f"dns.names.{name}", "required when dns.mode is hosts")
-        return Dns(mode=mode, names=tuple(names))
+        resolvers = self.resolvers(mode)
+        return Dns(
+            mode=mode,
+            names=tuple(names),
+            resolvers=resolvers,
+            domain=self.typed("dns.domain", domain_name, DNS_DOMAIN, "a DNS domain"),
+            backend=self.choice("dns.backend", DNS_BACKENDS, "auto"),
+            reload_command=self.typed(
+                "dns.reload_command", _argv, (), "a list of command words"
+            ),
+        )
+
+    def resolvers(self, mode: str) -> tuple[IPv4Address, ...]:
+        raw = self.get("dns.resolvers", [])
+        if not isinstance(raw, list):
+            self.note("dns.resolvers", "expected a list of IPv4 addresses")
+            raw = []
+        found: list[IPv4Address] = []
+        for index, value in enumerate(raw):
+            field = f"dns.resolvers[{index}]"
+            address = self.convert(field, value, _ipv4, None, "an IPv4 address")
+            if address in found:
+                self.note(field, f"{address} is listed twice")
+            elif address is not None:
+                found.append(address)
+        if mode == "forward" and not raw:
+            self.note(
+                "dns.resolvers",
+                "required when dns.mode is forward: the resolver addresses "
+                "DvSum gave you (both: the second is the redundant one)",
+            )
+        return tuple(found)
 
     def supervise(self) -> Supervise:
         d = Supervise()
@@ -304,6 +358,14 @@ def _ipv4(value: Any) -> IPv4Address:
     if not isinstance(address, IPv4Address):
         raise ValueError(value)
     return address
+
+
+def _argv(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise ValueError(value)
+    if not all(isinstance(word, str) and word for word in value):
+        raise ValueError(value)
+    return tuple(value)
 
 
 def _strict_int(value: Any) -> int:

@@ -1,5 +1,5 @@
-"""``down``: remove every connection, route, rule, hosts line and file the
-agent made, and nothing else.
+"""``down``: remove every connection, route, rule, hosts line, DNS forward
+and file the agent made, and nothing else.
 
 It works from the record ``up`` left in the state directory, falling back
 to config.yaml, and keeps going past a step that fails, so one missing
@@ -20,6 +20,7 @@ from agent.apply.netlink import Netlink
 from agent.apply.nft import Nft
 from agent.apply.vici import Charon
 from agent.config import Config
+from agent.dns import undo
 from agent.errors import ApplyError, DvsumError, TransientError
 from agent.render import hosts
 
@@ -42,6 +43,7 @@ def down(config: Config, progress: Callable[[str], None]) -> list[DvsumError]:
         interfaces=("dvsum1", "dvsum2"),
         hosts=str(config.paths.hosts),
         files=(str(config.paths.swanctl_conf), str(config.paths.charon_dropin)),
+        dns=undo.fallback(config),
     )
     failures: list[DvsumError] = []
 
@@ -54,6 +56,10 @@ def down(config: Config, progress: Callable[[str], None]) -> list[DvsumError]:
             failures.append(err)
 
     attempt("connections", lambda: _connections(config, applied))
+    dns = applied.dns
+    if dns is not None:
+        # Before the interfaces go: systemd-resolved holds it on one of them.
+        attempt(f"dns forward ({dns.backend})", lambda: undo.remove(dns))
     if applied.route:
         attempt("route", lambda: _route(IPv4Network(applied.route or "")))
     for name in applied.interfaces:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from agent.apply.netlink import Netlink
 from agent.config import Config
+from agent.dns import detect
 from agent.errors import ConfigError
 from agent.plan import Host
 
@@ -78,7 +79,21 @@ def probe(config: Config, netlink: Netlink) -> Host:
         libipsec=not esp,
         tunnel_device=LIBIPSEC_DEVICE,
         source_address=_source_address(config, netlink),
+        dns_backend=_dns_backend(config),
     )
+
+
+def _dns_backend(config: Config) -> str | None:
+    if config.dns.mode != "forward":
+        return None
+    if config.dns.backend != "auto":
+        return config.dns.backend
+    found = detect.detect()
+    LOG.log(
+        logging.DEBUG if found.backend else logging.WARNING,
+        "dns.backend auto: %s", found.reason,
+    )  # fmt: skip
+    return found.backend
 
 
 def _source_address(config: Config, netlink: Netlink) -> IPv4Address:

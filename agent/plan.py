@@ -27,6 +27,9 @@ class Host:
     libipsec: bool  # charon does ESP in userspace over a TUN device
     tunnel_device: str  # the TUN device in policy mode ("ipsec0")
     source_address: IPv4Address
+    # dns.mode forward: the resolver to configure (dns.backend, or what
+    # runs here when it is auto); None: none found.
+    dns_backend: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,17 @@ class RoutePlan:
 
 
 @dataclass(frozen=True)
+class DnsPlan:
+    """How names of the DvSum domain resolve: hosts, forward or none."""
+
+    mode: str = "none"
+    domain: str = ""
+    resolvers: tuple[IPv4Address, ...] = ()
+    backend: str | None = None  # forward: the resolver that carries it
+    reload_command: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Plan:
     data_plane: str
     libipsec: bool
@@ -82,6 +96,7 @@ class Plan:
     mss: int
     mss_devices: tuple[str, ...]
     hosts: tuple[tuple[str, IPv4Address], ...]
+    dns: DnsPlan = DnsPlan()
 
     def by_name(self, name: str) -> TunnelPlan:
         for tunnel in self.tunnels:
@@ -192,6 +207,13 @@ def build(
         mss=mss,
         mss_devices=mss_devices,
         hosts=hosts,
+        dns=DnsPlan(
+            mode=config.dns.mode,
+            domain=config.dns.domain,
+            resolvers=config.dns.resolvers,
+            backend=host.dns_backend if config.dns.mode == "forward" else None,
+            reload_command=config.dns.reload_command,
+        ),
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from agent.apply import files
 from agent.apply.netlink import Netlink
+from agent.dns import block, forward, resolved
 from agent.inputs import Inputs
 from agent.plan import Plan
 from agent.render import charon, hosts, nft, swanctl
@@ -27,6 +28,11 @@ def contents(plan: Plan, inputs: Inputs) -> dict[Path, tuple[str, int]]:
     if plan.hosts:
         current = files.read_text(paths.hosts) or ""
         out[paths.hosts] = (hosts.merge(current, plan.hosts), 0o644)
+    dns = plan.dns
+    if dns.mode == "forward" and dns.backend in forward.RENDERERS:
+        path = forward.conf_path(paths, dns.backend or "")
+        text = block.wanted(files.read_text(path), forward.body(dns))
+        out[path] = (text, 0o644)
     return out
 
 
@@ -35,8 +41,17 @@ def intents(plan: Plan) -> str:
     return (
         f"# route (netlink)\n{r.destination} dev {r.device} src {r.source} "
         f"mtu {r.mtu} advmss {r.advmss} proto 213\n"
-        f"# nftables\n{nft.render(plan)}"
+        f"# nftables\n{nft.render(plan)}" + _resolved(plan)
     )
+
+
+def _resolved(plan: Plan) -> str:
+    dns = plan.dns
+    if dns.mode != "forward" or dns.backend != "systemd-resolved":
+        return ""
+    want = resolved.wanted(dns.domain, dns.resolvers)
+    lines = [" ".join(argv) for argv in resolved.commands(plan.route.device, want)]
+    return "# systemd-resolved (D-Bus)\n" + "\n".join(lines) + "\n"
 
 
 def write(inputs: Inputs, root: Path, say: Callable[[str], None]) -> list[Path]:

@@ -9,10 +9,21 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from agent.apply import files
 
 NAME = "applied.json"
+
+
+@dataclass(frozen=True)
+class DnsApplied:
+    """The forward ``up`` set up: in which resolver, where, how reloaded."""
+
+    backend: str
+    edit: str  # the file (dnsmasq, unbound) or the link (systemd-resolved)
+    domain: str
+    reload_command: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -24,6 +35,7 @@ class Applied:
     interfaces: tuple[str, ...] = ()
     hosts: str | None = None
     files: tuple[str, ...] = field(default=())
+    dns: DnsApplied | None = None
 
 
 def read(state_dir: Path) -> Applied | None:
@@ -40,9 +52,21 @@ def read(state_dir: Path) -> Applied | None:
             interfaces=tuple(data.get("interfaces", ())),
             hosts=data.get("hosts"),
             files=tuple(data.get("files", ())),
+            dns=_dns(data.get("dns")),
         )
-    except (ValueError, AttributeError, TypeError):
+    except (ValueError, AttributeError, TypeError, KeyError):
         return None
+
+
+def _dns(data: Any) -> DnsApplied | None:
+    if not isinstance(data, dict):
+        return None
+    return DnsApplied(
+        backend=str(data["backend"]),
+        edit=str(data["edit"]),
+        domain=str(data["domain"]),
+        reload_command=tuple(str(word) for word in data.get("reload_command", ())),
+    )
 
 
 def write(state_dir: Path, applied: Applied) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from agent import sas as sas_mod
 from agent.apply.netlink import RTPROT_DVSUM, Netlink
 from agent.apply.vici import Charon
+from agent.dns import report
 from agent.inputs import Inputs
 from agent.plan import Plan, interface_name
 from agent.up import plan_for
@@ -37,6 +38,7 @@ def collect(inputs: Inputs) -> dict[str, Any]:
         states = sas_mod.ike_sas(charon, tuple(t.name for t in plan.tunnels))
         route = netlink.route(plan.route.destination)
         interfaces = {i.name: netlink.interface(i.name) for i in plan.interfaces}
+    dns = report.describe(plan, inputs.config)
     tunnels = []
     installed: dict[str, bool] = {}
     for tunnel in plan.tunnels:
@@ -85,6 +87,7 @@ def collect(inputs: Inputs) -> dict[str, Any]:
             }
             for name, info in interfaces.items()
         ],
+        "dns": dns,
     }
 
 
@@ -117,4 +120,5 @@ def format_text(data: dict[str, Any]) -> str:
         )
     else:
         lines.append(f"route: {r['destination']} missing")
+    lines.append(report.format_line(data["dns"]))
     return "\n".join(lines)

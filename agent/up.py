@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from agent import host as host_mod
 from agent import preference, state
@@ -18,6 +19,7 @@ from agent.apply import files
 from agent.apply.netlink import Netlink
 from agent.apply.nft import Nft
 from agent.apply.vici import Charon
+from agent.dns import forward, undo
 from agent.errors import TransientError
 from agent.inputs import Inputs
 from agent.plan import Plan, build
@@ -63,7 +65,7 @@ def up(
         step_initiate(plan, charon, progress)
         step_route(plan, netlink)
         step_mss(plan)
-        step_hosts(plan, inputs)
+        step_dns(plan, inputs)
         state.write(
             config.paths.state_dir,
             state.Applied(
@@ -74,6 +76,7 @@ def up(
                 interfaces=tuple(i.name for i in plan.interfaces),
                 hosts=str(config.paths.hosts) if plan.hosts else None,
                 files=(str(config.paths.swanctl_conf), str(config.paths.charon_dropin)),
+                dns=undo.record(plan, config),
             ),
         )
         if not wait:
@@ -173,10 +176,37 @@ def step_mss(plan: Plan) -> None:
         table.replace(nft.render(plan))
 
 
-def step_hosts(plan: Plan, inputs: Inputs) -> None:
+def step_dns(plan: Plan, inputs: Inputs) -> bool:
+    """Names of the DvSum domain resolve as ``dns.mode`` says; whether
+    anything changed.
+
+    hosts: our block in the hosts file.  forward: our edit in the
+    resolver's configuration, the resolver reloaded only when it changed
+    (``agent.dns.forward``), and a hosts block left from hosts mode taken
+    out.  none: nothing.  Idempotent and cheap, for a caller that repairs
+    every second.
+    """
+    if plan.dns.mode == "forward":
+        changed = forward.ensure(plan, inputs.config.paths)
+        return _strip_hosts(inputs.config.paths.hosts) or changed
+    return _hosts(plan, inputs)
+
+
+# The name before forward mode existed; callers of it get every mode.
+step_hosts = step_dns
+
+
+def _strip_hosts(path: Path) -> bool:
+    text = files.read_text(path)
+    if text is None or hosts.present(text) is None:
+        return False
+    return files.write_atomic(path, hosts.strip(text), path.stat().st_mode & 0o7777)
+
+
+def _hosts(plan: Plan, inputs: Inputs) -> bool:
     path = inputs.config.paths.hosts
     if not plan.hosts:
-        return
+        return False
     text = files.read_text(path) or ""
     for name, address in hosts.shadowing(text, plan.hosts):
         LOG.warning(
@@ -184,9 +214,10 @@ def step_hosts(plan: Plan, inputs: Inputs) -> None:
             "wins; remove it", path, name, address,
         )  # fmt: skip
     merged = hosts.merge(text, plan.hosts)
-    if merged != text:
-        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-        files.write_atomic(path, merged, mode)
+    if merged == text:
+        return False
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+    return files.write_atomic(path, merged, mode)
 
 
 def wait_established(

@@ -1,0 +1,94 @@
+"""Forward mode, applied: our edit in place and the resolver reloaded.
+
+``ensure`` is idempotent and cheap when nothing changed (one file read, or
+one D-Bus read for systemd-resolved), so the supervisor can call it every
+second to put back an edit someone removed.  It reloads the resolver only
+after it changed something, and puts the old text back when the resolver
+refuses the new one, so a failed reload is retried on the next call.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from agent.config import Paths
+from agent.dns import dnsmasq, owned, reload, resolved, resolved_link, unbound
+from agent.errors import DvsumError, TransientError
+from agent.plan import DnsPlan, Plan
+
+LOG = logging.getLogger(__name__)
+
+RENDERERS = {"dnsmasq": dnsmasq.render, "unbound": unbound.render}
+
+
+def conf_path(paths: Paths, backend: str) -> Path:
+    return paths.dnsmasq_conf if backend == "dnsmasq" else paths.unbound_conf
+
+
+def body(dns: DnsPlan) -> str:
+    """What goes in the file or block of a file-based backend."""
+    return RENDERERS[dns.backend or ""](dns.domain, dns.resolvers)
+
+
+def tunnel_links(plan: Plan) -> tuple[str, ...]:
+    """Every link the landing-zone route may name; the active one first."""
+    names = [plan.route.device, *(i.name for i in plan.interfaces)]
+    return tuple(dict.fromkeys(names))
+
+
+def ensure(plan: Plan, paths: Paths) -> bool:
+    """Make the forward hold; whether anything changed."""
+    dns = plan.dns
+    if dns.backend is None:
+        raise TransientError(
+            "dns: forward mode, but dns.backend is auto and no single "
+            "systemd-resolved, dnsmasq or unbound answers on port 53 here; "
+            "start your resolver or set dns.backend"
+        )
+    if dns.backend == "systemd-resolved":
+        return _link(plan)
+    return _file(dns, conf_path(paths, dns.backend))
+
+
+def _file(dns: DnsPlan, path: Path) -> bool:
+    backend = dns.backend or ""
+    change = owned.ensure(path, body(dns))
+    if change is None:
+        return False
+    try:
+        reload.check(backend, dns.reload_command)
+        reload.reload(backend, dns.reload_command)
+    except DvsumError:
+        owned.undo(change)
+        raise
+    LOG.info(
+        "%s: forwards %s to %s (%s)",
+        backend, dns.domain, " ".join(map(str, dns.resolvers)), path,
+    )  # fmt: skip
+    return True
+
+
+def _link(plan: Plan) -> bool:
+    dns = plan.dns
+    link = plan.route.device
+    want = resolved.wanted(dns.domain, dns.resolvers)
+    current = resolved_link.read(link)
+    if current is None:
+        raise TransientError(f"systemd-resolved: no link {link} yet")
+    if resolved.settled(current, want):
+        return False
+    resolved_link.apply(link, want)
+    for other in tunnel_links(plan)[1:]:
+        if other != link:
+            stale = resolved_link.read(other)
+            if stale is not None and resolved.carries(stale, dns.domain):
+                resolved_link.revert(other)
+    resolved_link.flush()
+    after = resolved_link.read(link)
+    if after is not None and not after.dns_scope:
+        raise TransientError(
+            f"systemd-resolved: {link} holds the servers but resolved does not "
+            "use them: the link needs an address of global scope and must be up"
+        )
+    return True

@@ -1,0 +1,232 @@
+"""step_dns: idempotent, cheap when nothing changed, reloads the resolver
+only after a change, repairs a removed edit, and down gives the resolver's
+configuration back byte for byte.  The reload and systemd-resolved are
+fakes here; tests/lab and tests/vmguest run the real ones."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from agent import config as config_mod
+from agent import state, up
+from agent.dns import block, forward, reload, report, resolved, resolved_link, undo
+from agent.errors import ApplyError, TransientError
+from agent.inputs import Inputs
+from agent.plan import Host, build
+from agent.render import hosts
+from tests.unit.conftest import CONFIG
+
+FORWARD = CONFIG.replace(
+    "dns:\n  mode: hosts\n",
+    "dns:\n  mode: forward\n  resolvers: [10.0.10.53, 10.0.20.53]\n",
+)
+
+
+class Reloads:
+    """The resolver's reload, recorded; ``fail`` makes the next one fail."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.fail = False
+
+    def reload(self, backend: str, override: tuple[str, ...]) -> None:
+        if self.fail:
+            self.fail = False
+            raise ApplyError(f"{backend}: reload failed")
+        self.calls.append(backend)
+
+
+@pytest.fixture
+def reloads(monkeypatch: pytest.MonkeyPatch) -> Reloads:
+    fake = Reloads()
+    monkeypatch.setattr(reload, "reload", fake.reload)
+    monkeypatch.setattr(reload, "check", lambda backend, override: None)
+    return fake
+
+
+def _setup(tmp_path: Path, connection, host: Host, backend: str, text=FORWARD):
+    paths = config_mod.Paths(
+        hosts=tmp_path / "hosts",
+        state_dir=tmp_path / "state",
+        dnsmasq_conf=tmp_path / "dnsmasq.d" / "dvsum-vpn.conf",
+        unbound_conf=tmp_path / "unbound.conf.d" / "dvsum-vpn.conf",
+    )
+    for path in (paths.dnsmasq_conf, paths.unbound_conf):
+        path.parent.mkdir()
+    paths.hosts.write_text("127.0.0.1 localhost\n")
+    config = dataclasses.replace(
+        config_mod.parse(text, tmp_path / "c.yaml"), paths=paths
+    )
+    plan = build(config, connection, dataclasses.replace(host, dns_backend=backend))
+    return Inputs(config, connection), plan
+
+
+@pytest.mark.parametrize("backend", ["dnsmasq", "unbound"])
+def test_written_once_then_nothing_to_do(tmp_path, connection, host, reloads, backend):
+    inputs, plan = _setup(tmp_path, connection, host, backend)
+    path = forward.conf_path(inputs.config.paths, backend)
+    assert up.step_dns(plan, inputs) is True
+    assert path.read_text() == block.wanted(None, forward.body(plan.dns))
+    assert oct(path.stat().st_mode & 0o777) == "0o644"
+    inode = path.stat().st_ino
+    assert up.step_dns(plan, inputs) is False
+    assert path.stat().st_ino == inode
+    assert reloads.calls == [backend]
+
+
+def test_a_removed_file_comes_back_with_a_reload(tmp_path, connection, host, reloads):
+    inputs, plan = _setup(tmp_path, connection, host, "dnsmasq")
+    up.step_dns(plan, inputs)
+    inputs.config.paths.dnsmasq_conf.unlink()
+    assert up.step_dns(plan, inputs) is True
+    assert reloads.calls == ["dnsmasq", "dnsmasq"]
+
+
+def test_a_refused_reload_puts_the_old_text_back(tmp_path, connection, host, reloads):
+    inputs, plan = _setup(tmp_path, connection, host, "unbound")
+    reloads.fail = True
+    with pytest.raises(ApplyError, match="reload failed"):
+        up.step_dns(plan, inputs)
+    assert not inputs.config.paths.unbound_conf.exists()
+    assert up.step_dns(plan, inputs) is True  # tried again, not forgotten
+    assert reloads.calls == ["unbound"]
+
+
+def test_someone_elses_file_keeps_every_byte(tmp_path, connection, host, reloads):
+    inputs, plan = _setup(tmp_path, connection, host, "dnsmasq")
+    path = inputs.config.paths.dnsmasq_conf
+    original = "# the operator's\ninterface=lan0\nno-resolv"
+    path.write_text(original)
+    path.chmod(0o640)
+    assert up.step_dns(plan, inputs) is True
+    text = path.read_text()
+    assert text.startswith(original + "\n" + block.BEGIN)
+    assert oct(path.stat().st_mode & 0o777) == "0o640"
+    record = undo.record(plan, inputs.config)
+    assert record == state.DnsApplied("dnsmasq", str(path), "dvsum.ai")
+    assert undo.remove(record) is True
+    assert path.read_bytes() == original.encode()
+    assert undo.remove(record) is False
+    assert reloads.calls == ["dnsmasq", "dnsmasq"]
+
+
+def test_down_removes_our_own_file(tmp_path, connection, host, reloads):
+    inputs, plan = _setup(tmp_path, connection, host, "unbound")
+    up.step_dns(plan, inputs)
+    record = undo.record(plan, inputs.config)
+    assert record is not None
+    assert undo.remove(record) is True
+    assert list(inputs.config.paths.unbound_conf.parent.iterdir()) == []
+
+
+def test_no_directory_for_the_resolver_changes_nothing(
+    tmp_path, connection, host, reloads
+):
+    inputs, plan = _setup(tmp_path, connection, host, "dnsmasq")
+    inputs.config.paths.dnsmasq_conf.parent.rmdir()
+    with pytest.raises(ApplyError, match="no such directory"):
+        up.step_dns(plan, inputs)
+    assert reloads.calls == []
+
+
+def test_no_resolver_found_says_what_to_do(tmp_path, connection, host, reloads):
+    inputs, plan = _setup(tmp_path, connection, host, None)
+    with pytest.raises(TransientError, match=r"set dns\.backend"):
+        up.step_dns(plan, inputs)
+    assert report.format_line(report.describe(plan, inputs.config)) == (
+        "dns: forward dvsum.ai -> 10.0.10.53, 10.0.20.53 via no resolver; "
+        "no resolver found on this machine (dns.backend auto)"
+    )
+
+
+def test_forward_mode_takes_out_a_hosts_block(tmp_path, connection, host, reloads):
+    inputs, plan = _setup(tmp_path, connection, host, "dnsmasq")
+    path = inputs.config.paths.hosts
+    original = path.read_text()
+    path.write_text(hosts.merge(original, (("apis.dvsum.ai", host.source_address),)))
+    assert up.step_dns(plan, inputs) is True
+    assert path.read_text() == original
+
+
+def test_hosts_mode_is_what_step_hosts_did(tmp_path, connection, host):
+    inputs, plan = _setup(tmp_path, connection, host, None, text=CONFIG)
+    assert up.step_hosts is up.step_dns
+    assert up.step_dns(plan, inputs) is True
+    assert up.step_dns(plan, inputs) is False
+    assert hosts.present(inputs.config.paths.hosts.read_text()) == plan.hosts
+    assert report.describe(plan, inputs.config)["present"] is True
+
+
+def test_status_line_for_a_file_backend(tmp_path, connection, host, reloads):
+    inputs, plan = _setup(tmp_path, connection, host, "unbound")
+    path = inputs.config.paths.unbound_conf
+    assert report.format_line(report.describe(plan, inputs.config)) == (
+        f"dns: forward dvsum.ai -> 10.0.10.53, 10.0.20.53 via unbound ({path}): MISSING"
+    )
+    up.step_dns(plan, inputs)
+    assert report.describe(plan, inputs.config)["present"] is True
+
+
+def test_state_keeps_the_forward_for_down(tmp_path):
+    applied = state.Applied(
+        route="10.0.0.0/16",
+        dns=state.DnsApplied("dnsmasq", "/etc/dnsmasq.d/dvsum-vpn.conf", "dvsum.ai",
+                             ("systemctl", "restart", "dnsmasq")),
+    )  # fmt: skip
+    state.write(tmp_path, applied)
+    assert state.read(tmp_path) == applied
+
+
+class FakeResolved:
+    """systemd-resolved's links, as resolved_link reads and changes them."""
+
+    def __init__(self, links: dict[str, resolved.LinkDns]) -> None:
+        self.links = links
+        self.log: list[str] = []
+
+    def read(self, link: str) -> resolved.LinkDns | None:
+        return self.links.get(link)
+
+    def apply(self, link: str, want: resolved.LinkDns) -> None:
+        self.links[link] = dataclasses.replace(want, dns_scope=True)
+        self.log.append(f"apply {link}")
+
+    def revert(self, link: str) -> None:
+        self.links[link] = resolved.LinkDns((), (), True)
+        self.log.append(f"revert {link}")
+
+    def flush(self) -> None:
+        self.log.append("flush")
+
+
+def test_resolved_follows_the_active_link(tmp_path, connection, host, monkeypatch):
+    route_host = dataclasses.replace(host, data_plane="route", libipsec=False)
+    inputs, plan = _setup(tmp_path, connection, route_host, "systemd-resolved")
+    empty = resolved.LinkDns((), (), True)
+    fake = FakeResolved({"dvsum1": empty, "dvsum2": empty})
+    for name in ("read", "apply", "revert", "flush"):
+        monkeypatch.setattr(resolved_link, name, getattr(fake, name))
+    assert plan.route.device == "dvsum1"
+    assert up.step_dns(plan, inputs) is True
+    assert up.step_dns(plan, inputs) is False
+    moved = plan.via(2)
+    assert up.step_dns(moved, inputs) is True
+    assert fake.log == [
+        "apply dvsum1", "flush", "apply dvsum2", "revert dvsum1", "flush",
+    ]  # fmt: skip
+    fake.log.clear()
+    record = undo.record(moved, inputs.config)
+    assert record == state.DnsApplied("systemd-resolved", "dvsum2", "dvsum.ai")
+    assert undo.remove(record) is True
+    assert fake.log == ["revert dvsum2", "flush"]
+    assert undo.remove(record) is False
+
+
+def test_resolved_without_the_link_waits(tmp_path, connection, host, monkeypatch):
+    inputs, plan = _setup(tmp_path, connection, host, "systemd-resolved")
+    monkeypatch.setattr(resolved_link, "read", lambda link: None)
+    with pytest.raises(TransientError, match="no link ipsec0"):
+        up.step_dns(plan, inputs)
