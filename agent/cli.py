@@ -4,7 +4,7 @@ Exit codes: 0 success; 1 unexpected error (a bug: a traceback goes to the
 log); 2 bad input or config; 3 charon or the network not ready; 4 not
 permitted (run as root); 5 a change to the machine failed; 6 the tunnels
 are not both established (up: within --timeout; status: now; prefer: the
-chosen one).
+chosen one).  ``check`` exits 1 when any of its checks fails.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 from agent import __version__, importer, info, info_text, inputs, logs
 from agent import config as config_mod
+from agent.check import command as check_command
 from agent.errors import AccessError, DvsumError, InputError
 
 LOG = logging.getLogger("agent")
@@ -99,6 +100,10 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="tunnel states and who carries traffic")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("check", help="the guide's connectivity tests, with causes")
+    check_command.add_arguments(p)
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("prefer", help="move traffic to tunnel 1 or 2, or auto")
     p.add_argument("tunnel", choices=("1", "2", "auto"))
@@ -199,6 +204,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         t["child_state"] == "INSTALLED" for t in data["tunnels"]
     )
     return 0 if healthy else EXIT_NOT_ESTABLISHED
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    return check_command.run(inputs.load(_config_path(args)), args)
 
 
 def cmd_prefer(args: argparse.Namespace) -> int:
