@@ -66,19 +66,7 @@ def up(
         step_route(plan, netlink)
         step_mss(plan)
         step_dns(plan, inputs)
-        state.write(
-            config.paths.state_dir,
-            state.Applied(
-                connections=tuple(t.name for t in plan.tunnels),
-                secrets=tuple(t.name for t in plan.tunnels),
-                route=str(plan.route.destination),
-                nft_table=True,
-                interfaces=tuple(i.name for i in plan.interfaces),
-                hosts=str(config.paths.hosts) if plan.hosts else None,
-                files=(str(config.paths.swanctl_conf), str(config.paths.charon_dropin)),
-                dns=undo.record(plan, config),
-            ),
-        )
+        step_record(plan, inputs)
         if not wait:
             return Outcome(plan, (), tuple(t.name for t in plan.tunnels))
         outcome = wait_established(plan, charon, timeout, progress)
@@ -86,6 +74,24 @@ def up(
         if chosen is not plan:
             step_route(chosen, netlink)
         return outcome
+
+
+def step_record(plan: Plan, inputs: Inputs) -> None:
+    """Note what the agent made, for ``down`` (state_dir/applied.json)."""
+    config = inputs.config
+    state.write(
+        config.paths.state_dir,
+        state.Applied(
+            connections=tuple(t.name for t in plan.tunnels),
+            secrets=tuple(t.name for t in plan.tunnels),
+            route=str(plan.route.destination),
+            nft_table=True,
+            interfaces=tuple(i.name for i in plan.interfaces),
+            hosts=str(config.paths.hosts) if plan.hosts else None,
+            files=(str(config.paths.swanctl_conf), str(config.paths.charon_dropin)),
+            dns=undo.record(plan, config),
+        ),
+    )
 
 
 def step_files(plan: Plan, inputs: Inputs, charon: Charon) -> None:
@@ -186,10 +192,11 @@ def step_dns(plan: Plan, inputs: Inputs) -> bool:
     out.  none: nothing.  Idempotent and cheap, for a caller that repairs
     every second.
     """
+    dropped = undo.drop_superseded(plan, inputs.config)
     if plan.dns.mode == "forward":
         changed = forward.ensure(plan, inputs.config.paths)
-        return _strip_hosts(inputs.config.paths.hosts) or changed
-    return _hosts(plan, inputs)
+        return _strip_hosts(inputs.config.paths.hosts) or changed or dropped
+    return _hosts(plan, inputs) or dropped
 
 
 # The name before forward mode existed; callers of it get every mode.

@@ -47,6 +47,9 @@ from agent.supervise.reconcile import Observed, Reconciler
 LOG = logging.getLogger("agent.run")
 
 POLL = 0.25  # seconds between SA reads when nothing happens
+# Seconds between checks of what sends no event when removed (the nftables
+# table); routes, links and the hosts file are repaired as soon as they move.
+REPAIR = 0.5
 RETRY = 2.0  # seconds between attempts while charon is unreachable
 STATUS_FILE = "supervisor.json"
 
@@ -78,6 +81,7 @@ class Daemon:
         self.work = Work()
         self.last_poll = 0.0
         self.last_resync = 0.0
+        self.last_repair = 0.0
         self.damped = False
         self.switched_at = 0.0
         self.charon_up = True
@@ -270,7 +274,9 @@ class Daemon:
                 self._observe(plan, now)
                 self.notifier.ready(self._status_line())
                 LOG.info("ready: %s", self._status_line(), extra={"EVENT": "ready"})
-        if self.work.repair or self.reconciler.hosts_moved(plan):
+        due = now - self.last_repair >= REPAIR
+        if self.work.repair or due or self.reconciler.hosts_moved(plan):
+            self.last_repair = now
             for change in self.reconciler.repair(plan):
                 LOG.warning(
                     "repair: %s was changed or removed; restored", change,

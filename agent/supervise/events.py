@@ -50,15 +50,15 @@ class ViciListener(threading.Thread):
         super().__init__(name="vici-events", daemon=True)
         self.path = urlparse(uri).path
         self.post = post
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self.connected = threading.Event()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
 
     def run(self) -> None:
         lost_said = False
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
                 sock.connect(self.path)
@@ -67,7 +67,7 @@ class ViciListener(threading.Thread):
                 if not lost_said:
                     self.post.put(Event("charon", "lost"))
                     lost_said = True
-                self._stop.wait(RECONNECT)
+                self._halt.wait(RECONNECT)
                 continue
             if lost_said:
                 self.post.put(Event("charon", "back"))
@@ -80,14 +80,14 @@ class ViciListener(threading.Thread):
             finally:
                 sock.close()
                 self.connected.clear()
-            if not self._stop.is_set():
+            if not self._halt.is_set():
                 self.post.put(Event("charon", "lost"))
                 lost_said = True
 
     def _listen(self, sock: socket.socket) -> None:
         session = vici.Session(sock)
         for kind, message in session.listen(VICI_EVENTS, timeout=0.5):
-            if self._stop.is_set():
+            if self._halt.is_set():
                 return
             if kind is None:
                 continue
@@ -101,23 +101,23 @@ class NetlinkListener(threading.Thread):
     def __init__(self, post: queue.Queue[Event]) -> None:
         super().__init__(name="netlink-events", daemon=True)
         self.post = post
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._ipr = IPRoute()
         self._ipr.bind()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
 
     def run(self) -> None:
         try:
-            while not self._stop.is_set():
+            while not self._halt.is_set():
                 for message in self._ipr.get():
                     kind = message.get("event")
                     if kind in NETLINK_EVENTS:
                         name = message.get_attr("IFLA_IFNAME") or ""
                         self.post.put(Event("netlink", kind, name))
         except OSError as err:
-            if not self._stop.is_set():
+            if not self._halt.is_set():
                 LOG.warning("netlink events stopped: %s", err)
         finally:
             self._ipr.close()

@@ -61,16 +61,16 @@ class Prober(threading.Thread):
         self.post = post
         # The tunnel the next probes are for; None pauses probing.
         self.tunnel: int | None = None
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
 
     def run(self) -> None:
         selector = selectors.DefaultSelector()
         pending: dict[socket.socket, tuple[int, float]] = {}
         next_at = time.monotonic()
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             now = time.monotonic()
             if now >= next_at:
                 number = self.tunnel

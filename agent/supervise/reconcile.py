@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 
 from agent import host as host_mod
-from agent import preference, state
+from agent import preference
 from agent import sas as sas_mod
 from agent.apply import files
 from agent.apply.netlink import Netlink
@@ -35,6 +35,7 @@ from agent.up import (
     step_files,
     step_hosts,
     step_mss,
+    step_record,
 )
 
 LOG = logging.getLogger(__name__)
@@ -144,19 +145,7 @@ class Reconciler:
         changed += self.repair(plan, force=True)
         changed += self.align_children(plan)
         changed += self.sweep_duplicates(plan)
-        config = self.inputs.config
-        state.write(
-            config.paths.state_dir,
-            state.Applied(
-                connections=tuple(t.name for t in plan.tunnels),
-                secrets=tuple(t.name for t in plan.tunnels),
-                route=str(plan.route.destination),
-                nft_table=True,
-                interfaces=tuple(i.name for i in plan.interfaces),
-                hosts=str(config.paths.hosts) if plan.hosts else None,
-                files=(str(config.paths.swanctl_conf), str(config.paths.charon_dropin)),
-            ),
-        )
+        step_record(plan, self.inputs)
         return changed
 
     def repair(self, plan: Plan, force: bool = False) -> list[str]:

@@ -13,8 +13,10 @@ See tests/lab/topology.py for the picture and addresses.py for the plan.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -69,6 +71,7 @@ class Lab:
         self.customer = charon.CharonPaths(self.root / "cgw")
         self.up_seconds: float | None = None
         self._daemons = Daemons(self.root)
+        self._psks: dict[int, str] = {}
 
     # -- naming and running ------------------------------------------------
 
@@ -129,6 +132,7 @@ class Lab:
         topology.build(self.ns, addr)
         self._start_services()
         psks = {t.number: aws_file.new_psk() for t in addr.tunnels}
+        self._psks = psks
         for tunnel in addr.tunnels:
             aws_peer.start(
                 self._daemons,
@@ -189,6 +193,21 @@ class Lab:
 
     def return_tunnel(self) -> int | None:
         return topology.return_tunnel(self.ns, self.addresses)
+
+    def restart_aws_endpoint(self, number: int, down_for: float) -> None:
+        """Kill endpoint ``number``'s charon (SIGKILL: no IKE delete, no
+        state kept), wait ``down_for`` seconds, start it fresh."""
+        tunnel = self.addresses.tunnel(number)
+        paths = charon.CharonPaths(self.root / tunnel.ns)
+        pid = self._daemons.pid(paths.pidfile)
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)
+        self._daemons.stop(paths.pidfile)
+        time.sleep(down_for)
+        aws_peer.start(
+            self._daemons, self.ns(tunnel.ns), self.root / tunnel.ns, tunnel,
+            addr=self.addresses, psk=self._psks[number],
+        )  # fmt: skip
 
     def aws_vici(self, number: int) -> Path:
         """The VICI socket of AWS endpoint `number` (1 or 2)."""
