@@ -27,6 +27,11 @@ HEALTH_BODY = {
     "socket-api.dvsum.ai": {"status": "OK"},
 }
 SOCKET_SERVICE = "socket-api.dvsum.ai"
+# nginx's answer to a WebSocket upgrade on /socket: 403 as DvSum's server
+# gives a client without credentials; 444 (close without a reply) makes
+# the endpoint refuse.
+SOCKET_FORBIDDEN = """403 '{"message":"Forbidden"}'"""
+SOCKET_REFUSED = "444"
 
 TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
@@ -37,7 +42,10 @@ def health_body(name: str) -> str:
 
 
 def render_nginx(
-    directory: Path, services: dict[str, IPv4Address], certs: dict[str, ServerCert]
+    directory: Path,
+    services: dict[str, IPv4Address],
+    certs: dict[str, ServerCert],
+    socket_reply: str = SOCKET_FORBIDDEN,
 ) -> str:
     """nginx.conf: one TLS server block per service address."""
     lines = [
@@ -76,7 +84,7 @@ def render_nginx(
                 "        # WebSocket upgrades are refused, as DvSum's answer to a",
                 "        # client without credentials.",
                 "        location /socket {",
-                """            return 403 '{"message":"Forbidden"}';""",
+                f"            return {socket_reply};",
                 "        }",
             ]
         lines += [
