@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.check.result import Item, Result
-from agent.check.seen import Diagnosis, Seen, names
+from agent.check.seen import Diagnosis, Seen, agree, names
 
 GUIDE_ROUTE = "Tunnel established but traffic not flowing"
 GUIDE_NC = "nc -zv times out"
@@ -84,7 +84,8 @@ def tcp(seen: Seen, result: Result, roots: list[Item]) -> Diagnosis:
     if refused:
         return Diagnosis(
             "tcp",
-            f"{names(refused)} answer through the tunnel with a TCP reset: the "
+            f"{names(refused)} {agree(refused, 'answers', 'answer')} through the "
+            "tunnel with a TCP reset: the "
             "path works, but nothing listens on port 443 there: the service is "
             "down on DvSum's side.",
             "Tell DvSum which service refuses connections (send this report); "

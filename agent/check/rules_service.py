@@ -8,7 +8,7 @@ correct)', 'WebSocket returns timeout (not 403)'.
 from __future__ import annotations
 
 from agent.check.result import Item, Result
-from agent.check.seen import Diagnosis, Seen, names
+from agent.check.seen import Diagnosis, Seen, agree, names
 
 GUIDE_DNS = "DNS returns public IP"
 GUIDE_TLS = "curl returns TLS certificate error"
@@ -24,8 +24,11 @@ def dns(seen: Seen, result: Result, roots: list[Item]) -> Diagnosis:
     item = system[0]
     why, fix = _why_not_private(item)
     if item.kind in ("public", "unresolved"):
-        said = "resolve to public addresses" if item.kind == "public" else (
-            "do not resolve")  # fmt: skip
+        said = (
+            agree(system, "resolves to a public address", "resolve to public addresses")
+            if item.kind == "public"
+            else agree(system, "does not resolve", "do not resolve")
+        )
         seen_as = ", ".join(f"{i.target} -> {i.facts.get('address', 'nothing')}"
                             for i in system)  # fmt: skip
         return Diagnosis(

@@ -58,3 +58,8 @@ def names(items: tuple[Item, ...] | list[Item]) -> str:
     if len(targets) <= 1:
         return "".join(targets)
     return ", ".join(targets[:-1]) + " and " + targets[-1]
+
+
+def agree(items: tuple[Item, ...] | list[Item], one: str, many: str) -> str:
+    """The verb that agrees with how many items a sentence names."""
+    return one if len(items) == 1 else many
