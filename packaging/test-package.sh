@@ -33,6 +33,32 @@ lint_rpm() {
     packaging/rpm/dvsum-vpn.spec
 }
 
+rpm_files() (
+  # No RPM distribution boots here (only Debian's archive is reachable), so
+  # the .rpm is installed file by file into an empty root, without its
+  # dependencies and scriptlets: its files land where they should, verify,
+  # and erasing leaves no file behind.  (Debian's rpm warns that it is not
+  # apt: expected.)
+  root=$(mktemp -d /tmp/dvsum-rpmroot.XXXXXX)
+  trap 'rm -rf "$root"' EXIT
+  rpmr() { rpm --root "$root" --dbpath /var/lib/rpm "$@"; }
+  rpmr --initdb
+  rpmr -i --nodeps --noscripts "$OUT"/dvsum-vpn-*.noarch.rpm
+  rpmr -V --nodeps --noscripts dvsum-vpn
+  rpmr -q --configfiles dvsum-vpn | grep -qx /etc/dvsum-vpn/config.example.yaml
+  test -x "$root/usr/bin/dvsum-vpn" -a -f "$root/usr/lib/dvsum-vpn/vici/session.py"
+  test -f "$root/usr/lib/systemd/system/dvsum-vpn.service"
+  echo "rpm: $(rpmr -ql dvsum-vpn | wc -l) paths installed and verified"
+  rpmr -e --nodeps --noscripts dvsum-vpn
+  left=$(find "$root" -not -type d -not -path "$root/var/lib/rpm/*")
+  if [ -n "$left" ]; then
+    echo "rpm: erasing left files behind:"
+    echo "$left"
+    exit 1
+  fi
+  echo "rpm: erased, no file left"
+)
+
 unit_checks() {
   # The shipped unit as systemd reads it (verify runs inside the VM, where
   # /usr/bin/dvsum-vpn exists); the exposure score of its sandbox.
@@ -54,5 +80,7 @@ step "deb $UPGRADE_VERSION (upgrade test)" \
 step "rpm" ./packaging/build-rpm.sh "$OUT" "$VENDOR"
 step "lintian" lint_deb
 step "rpmlint" lint_rpm
+step "rpm files" rpm_files
+step "man page and completion" ./packaging/check-cli-docs.sh
 step "unit" unit_checks
 step "vm install, upgrade, purge" vm_job
