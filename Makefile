@@ -34,8 +34,11 @@ lint: setup
 clean:
 	rm -rf .venv build *.egg-info .pytest_cache .mypy_cache .ruff_cache
 
+# BENCH_TRIALS=3 for a quicker look; the failover bench takes ~30 min at 10.
+BENCH_TRIALS ?= 10
 bench: setup
-	$(PY) -m tests.bench.bench_up
+	$(PY) -m tests.bench.bench_up --trials $(BENCH_TRIALS)
+	$(PY) -m tests.bench.bench_failover --trials $(BENCH_TRIALS)
 
 # The VM tier (tests/vm): Debian's own kernel under qemu (TCG), with kernel
 # ESP and XFRM interfaces.  Builds the image or reuses the cached one, then

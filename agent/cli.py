@@ -21,7 +21,7 @@ from typing import Any
 from agent import __version__, importer, info, info_text, inputs, logs
 from agent import config as config_mod
 from agent.check import command as check_command
-from agent.errors import AccessError, DvsumError, InputError
+from agent.errors import AccessError, DvsumError, InputError, TransientError
 
 LOG = logging.getLogger("agent")
 
@@ -222,8 +222,15 @@ def cmd_prefer(args: argparse.Namespace) -> int:
 
 def cmd_down(args: argparse.Namespace) -> int:
     from agent import down
+    from agent.supervise import presence
 
     config = config_mod.load(_config_path(args))
+    pid = presence.running(config.paths.run_dir)
+    if pid is not None:
+        raise TransientError(
+            f"down: dvsum-vpn run (pid {pid}) is running and would put everything "
+            "back; stop it first: systemctl stop dvsum-vpn"
+        )
     failures = down.down(config, _say)
     # Each failure was logged; the exit code is the first one's (3 when
     # charon was not there, 5 when a change failed).

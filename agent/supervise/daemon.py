@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import signal
 import time
@@ -42,6 +43,7 @@ from agent.supervise.choice import Chooser
 from agent.supervise.events import Event, NetlinkListener, ViciListener
 from agent.supervise.machine import Sa, State, Transition, TunnelMachine
 from agent.supervise.notify import Notifier
+from agent.supervise.presence import STATUS_FILE
 from agent.supervise.reconcile import Observed, Reconciler
 
 LOG = logging.getLogger("agent.run")
@@ -51,7 +53,6 @@ POLL = 0.25  # seconds between SA reads when nothing happens
 # table); routes, links and the hosts file are repaired as soon as they move.
 REPAIR = 0.5
 RETRY = 2.0  # seconds between attempts while charon is unreachable
-STATUS_FILE = "supervisor.json"
 
 
 @dataclass
@@ -427,6 +428,7 @@ class Daemon:
         wall = time.time() - time.monotonic()
         data = {
             "active": self.chooser.active,
+            "pid": os.getpid(),
             "primary": self.chooser.primary,
             "data_plane": plan.data_plane,
             "status": self._status_line(),

@@ -198,6 +198,13 @@ def test_charon_restart_makes_the_agent_push_and_reinitiate(sup, lab):
     _health_check(lab)
 
 
+def test_down_refuses_while_the_daemon_runs(sup, lab):
+    done = agent(lab, "down")
+    assert done.returncode == 3, done.stderr
+    assert "stop it first: systemctl stop dvsum-vpn" in done.stderr
+    assert "10.0.0.0/16" in lab.exec("cgw", "ip", "route").stdout
+
+
 def _uniqueids(lab: Lab) -> list[str]:
     done = lab.exec("cgw", "swanctl", "--list-sas", "--uri",
                     f"unix://{lab.customer.vici}")  # fmt: skip
