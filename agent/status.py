@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from agent import sas as sas_mod
@@ -10,14 +11,21 @@ from agent.apply.vici import Charon
 from agent.dns import report
 from agent.inputs import Inputs
 from agent.plan import Plan, interface_name
+from agent.supervise import presence
 from agent.up import plan_for
 
 
-def carrier(plan: Plan, installed: dict[str, bool], device: str | None) -> str | None:
+def carrier(
+    plan: Plan,
+    installed: dict[str, bool],
+    device: str | None,
+    narrow: str | None = None,
+) -> str | None:
     """The tunnel that carries traffic to the landing zone now.
 
-    Policy mode: the primary's narrower selectors win while its CHILD_SA is
-    installed, the standby's 0/0 otherwise.  Route mode: the tunnel whose
+    Policy mode: the tunnel whose installed CHILD_SA has the narrow
+    selectors (``narrow``: the primary's, or the one ``dvsum-vpn run``
+    moved traffic to) wins, the other's 0/0 otherwise.  Route mode: the tunnel whose
     interface the route names, when its SA is installed.
     """
     if plan.data_plane == "route":
@@ -25,6 +33,8 @@ def carrier(plan: Plan, installed: dict[str, bool], device: str | None) -> str |
             if device == interface_name(tunnel.number) and installed[tunnel.name]:
                 return tunnel.name
         return None
+    if narrow is not None and installed.get(narrow):
+        return narrow
     ordered = sorted(plan.tunnels, key=lambda t: not t.primary)
     for tunnel in ordered:
         if installed[tunnel.name]:
@@ -41,9 +51,13 @@ def collect(inputs: Inputs) -> dict[str, Any]:
     dns = report.describe(plan, inputs.config)
     tunnels = []
     installed: dict[str, bool] = {}
+    narrow = None
+    narrow_ts = (str(inputs.config.customer_cidr),)
     for tunnel in plan.tunnels:
         sa = sas_mod.best(states[tunnel.name])
         installed[tunnel.name] = bool(sa and sa.installed)
+        if sa and any(c.local_ts == narrow_ts for c in sa.children):
+            narrow = tunnel.name
         child = sa.children[0] if sa and sa.children else None
         tunnels.append(
             {
@@ -66,7 +80,9 @@ def collect(inputs: Inputs) -> dict[str, Any]:
         "data_plane": plan.data_plane,
         "libipsec": plan.libipsec,
         "preferred": plan.active.name,
-        "active": carrier(plan, installed, route.device if ours and route else None),
+        "active": carrier(
+            plan, installed, route.device if ours and route else None, narrow
+        ),
         "tunnels": tunnels,
         "route": {
             "destination": str(plan.route.destination),
@@ -88,7 +104,20 @@ def collect(inputs: Inputs) -> dict[str, Any]:
             for name, info in interfaces.items()
         ],
         "dns": dns,
+        "supervisor": _supervisor(inputs),
     }
+
+
+def _supervisor(inputs: Inputs) -> dict[str, Any] | None:
+    """``dvsum-vpn run``'s own view, when it runs."""
+    run_dir = inputs.config.paths.run_dir
+    if presence.running(run_dir) is None:
+        return None
+    try:
+        data: dict[str, Any] = json.loads((run_dir / presence.STATUS_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return data
 
 
 def format_text(data: dict[str, Any]) -> str:
@@ -121,4 +150,9 @@ def format_text(data: dict[str, Any]) -> str:
     else:
         lines.append(f"route: {r['destination']} missing")
     lines.append(report.format_line(data["dns"]))
+    sup = data.get("supervisor")
+    if sup:
+        lines.append(f"supervisor (pid {sup.get('pid')}): {sup.get('status')}")
+    else:
+        lines.append("supervisor: not running (dvsum-vpn run / the dvsum-vpn service)")
     return "\n".join(lines)

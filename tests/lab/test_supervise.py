@@ -252,3 +252,6 @@ def test_status_command_still_reports_both_tunnels(sup, lab):
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert [t["child_state"] for t in data["tunnels"]] == ["INSTALLED", "INSTALLED"]
+    assert data["active"] == "dvsum-tunnel1"
+    assert data["supervisor"]["active"] == 1
+    assert "primary, healthy" in data["supervisor"]["status"]
