@@ -54,10 +54,14 @@ def context(ca_file: Path | None) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(ca_file))
 
 
-def handshake(name: str, address: IPv4Address, ca_file: Path | None) -> dict[str, Any]:
+def handshake(
+    name: str, address: IPv4Address, ca_file: Path | None, *, port: int = PORT
+) -> dict[str, Any]:
     """Connect and complete the handshake; the session's facts."""
     deadline = time.monotonic() + TIMEOUT
-    with _open(name, address, ca_file, deadline=deadline, timeout=TIMEOUT) as conn:
+    with _open(
+        name, address, ca_file, port=port, deadline=deadline, timeout=TIMEOUT
+    ) as conn:
         return _session(conn)
 
 
@@ -69,11 +73,14 @@ def exchange(
     *,
     headers: dict[str, str] | None = None,
     timeout: float = TIMEOUT,
+    port: int = PORT,
 ) -> Reply:
     """One GET over a fresh TLS connection; the reply's status and body."""
     start = time.monotonic()
     deadline = start + timeout
-    with _open(name, address, ca_file, deadline=deadline, timeout=timeout) as conn:
+    with _open(
+        name, address, ca_file, port=port, deadline=deadline, timeout=timeout
+    ) as conn:
         facts = _session(conn)
         lines = [f"GET {path} HTTP/1.1", f"Host: {name}",
                  "User-Agent: dvsum-vpn-check", "Accept: */*"]  # fmt: skip
@@ -81,10 +88,10 @@ def exchange(
         if "Connection" not in (headers or {}):
             lines.append("Connection: close")
         request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        conn.settimeout(max(0.1, deadline - time.monotonic()))
+        response = http.client.HTTPResponse(conn)  # reads through a makefile()
         try:
-            conn.settimeout(max(0.1, deadline - time.monotonic()))
             conn.sendall(request)
-            response = http.client.HTTPResponse(conn)
             response.begin()
             body = b""
             if response.status not in (101, 204, 304):
@@ -97,6 +104,9 @@ def exchange(
                 "reply", "closed",
                 f"connection closed without a reply ({type(err).__name__})",
             ) from err  # fmt: skip
+        finally:
+            # The socket closes for real only once its makefile() has.
+            response.close()
     return Reply(
         status=response.status,
         reason=response.reason,
@@ -111,6 +121,7 @@ def _open(
     address: IPv4Address,
     ca_file: Path | None,
     *,
+    port: int,
     deadline: float,
     timeout: float,
 ) -> ssl.SSLSocket:
@@ -120,7 +131,7 @@ def _open(
         raise Failure("handshake", "ca_file", f"CA bundle {ca_file}: {err}") from err
     try:
         raw = socket.create_connection(
-            (str(address), PORT), timeout=max(0.1, deadline - time.monotonic())
+            (str(address), port), timeout=max(0.1, deadline - time.monotonic())
         )
     except OSError as err:
         kind = tcp.failure_kind(err)
