@@ -158,6 +158,7 @@ systemctl status dvsum-vpn.service --no-pager || true
 step "systemd-analyze verify and security (the unit as installed)"
 # --man=no: the image carries no man pages (dpkg path-exclude).
 systemd-analyze verify --man=no /lib/systemd/system/dvsum-vpn.service
+echo "systemd-analyze verify: no complaint"
 # --offline: the file as shipped, without this test's namespace drop-in.
 systemd-analyze security --offline=yes /lib/systemd/system/dvsum-vpn.service \
   --no-pager | tail -n 1
@@ -217,6 +218,8 @@ while read -r _ key; do
 done < "$LAB_ROOT/psk.txt"
 
 step "upgrade to $(basename "$WORK"/v2/*.deb) while probing every 100 ms"
+# The operator's edit of the example (a conffile) must survive the upgrade.
+echo "# edited by the operator" >> /etc/dvsum-vpn/config.example.yaml
 in_cgw python3 "$WORK/probe.py" "$WORK/stop" "$SERVICE_IP" > "$WORK/probe.out" &
 PROBE_PID=$!
 sleep 2
@@ -239,6 +242,8 @@ health_check | grep -q '"status":"OK"' || fail "health check after the upgrade"
 [ "$sent" -gt 20 ] || fail "only $sent probes sent"
 [ "$lost" -le 1 ] || fail "the upgrade cut traffic: $lost of $sent probes lost"
 head -n 1 /etc/dvsum-vpn/config.yaml | grep -q 'package tier' || fail "config.yaml lost"
+tail -n 1 /etc/dvsum-vpn/config.example.yaml | grep -qx '# edited by the operator' \
+  || fail "the upgrade overwrote the edited conffile config.example.yaml"
 
 step "apt purge dvsum-vpn"
 # In the gateway's namespace, as the operator on a real gateway would be:
