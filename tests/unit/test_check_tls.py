@@ -143,16 +143,16 @@ def test_health_check_passes_with_the_guides_body(serve, certs, pki):
 
 
 @pytest.mark.parametrize(
-    ("status", "body", "kind"),
+    ("answer", "kind"),
     [
-        (503, "", "status"),
-        (200, '{"status":"OK","mode":"public"}', "not_privatelink"),
-        (200, "<html>hello</html>", "body"),
-        (200, '{"status":"DEGRADED","mode":"privatelink"}', "body"),
+        ((503, ""), "status"),
+        ((200, '{"status":"OK","mode":"public"}'), "not_privatelink"),
+        ((200, "<html>hello</html>"), "body"),
+        ((200, '{"status":"DEGRADED","mode":"privatelink"}'), "body"),
     ],
 )
-def test_health_check_failures(serve, certs, pki, status, body, kind):
-    serve(certs[APIS], reply(status, body))
+def test_health_check_failures(serve, certs, pki, answer, kind):
+    serve(certs[APIS], reply(*answer))
     (item,) = web.health_items([(APIS, LOOPBACK)], pki.ca_cert)
     assert item.kind == kind
 
