@@ -39,6 +39,7 @@ BENCH_TRIALS ?= 10
 bench: setup
 	$(PY) -m tests.bench.bench_up --trials $(BENCH_TRIALS)
 	$(PY) -m tests.bench.bench_failover --trials $(BENCH_TRIALS)
+	$(PY) -m tests.bench.bench_check --trials $(BENCH_TRIALS)
 
 # The VM tier (tests/vm): Debian's own kernel under qemu (TCG), with kernel
 # ESP and XFRM interfaces.  Builds the image or reuses the cached one, then
