@@ -47,7 +47,9 @@ def check(ctx: Context) -> Findings:
         return Findings((*items, item), "charon does not answer")
 
     installed = {t.name: _installed(seen, t) for t in ctx.plan.tunnels}
-    active = status.carrier(ctx.plan, installed, seen["route_device"])
+    active = status.carrier(
+        ctx.plan, installed, seen["route_device"], _narrow(ctx, seen)
+    )
     probes = [t for t in ctx.plan.tunnels if not installed[t.name]]
     attempts = _attempts(ctx, probes, seen) if ctx.options.initiate else {}
     for tunnel in ctx.plan.tunnels:
@@ -107,6 +109,17 @@ def _look(ctx: Context) -> dict[str, Any]:
 def _installed(seen: dict[str, Any], tunnel: TunnelPlan) -> bool:
     sa = sas_mod.best(seen["states"][tunnel.name])
     return bool(sa and sa.installed)
+
+
+def _narrow(ctx: Context, seen: dict[str, Any]) -> str | None:
+    """Policy mode: the tunnel whose CHILD_SA has the narrow selectors (the
+    primary's, or the one ``dvsum-vpn run`` moved traffic to)."""
+    narrow_ts = (str(ctx.config.customer_cidr),)
+    for tunnel in ctx.plan.tunnels:
+        sa = sas_mod.best(seen["states"][tunnel.name])
+        if sa and any(c.local_ts == narrow_ts for c in sa.children):
+            return tunnel.name
+    return None
 
 
 def _raw(seen: dict[str, Any], name: str) -> list[dict[str, Any]]:
