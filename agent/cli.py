@@ -189,6 +189,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.verbose == 0:
         logging.getLogger().setLevel(logging.INFO)
+    logs.timestamps()
     return Daemon(_config_path(args)).run()
 
 

@@ -23,3 +23,16 @@ def setup(verbosity: int) -> None:
     root.handlers[:] = [handler]
     # pyroute2 logs at INFO about its own internals; keep it to warnings.
     logging.getLogger("pyroute2").setLevel(logging.WARNING)
+
+
+def timestamps() -> None:
+    """Outside the journal (which stamps every line itself), prefix the
+    time: a daemon's log is read after the fact."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setFormatter(
+                logging.Formatter(
+                    "%(asctime)s.%(msecs)03d dvsum-vpn: %(levelname)s: %(message)s",
+                    datefmt="%H:%M:%S",
+                )
+            )

@@ -38,6 +38,7 @@ from tests.lab.ticker import Ticks
 from tests.lab.ticker import outages as outage_runs
 
 TICK = 0.2
+STOP = threading.Event()  # Ctrl-C: finish the current trial, clean up
 LIMIT = 120.0  # the longest a trial waits for traffic to come back
 
 SCENARIOS = {
@@ -221,6 +222,8 @@ def run_side(side: Side, trials: int, scenarios: list[str]) -> Side:
         side.up()
         for scenario in scenarios:
             for number in range(1, trials + 1):
+                if STOP.is_set():
+                    return side
                 outage = side.trial(scenario)
                 side.results[scenario].append(outage)
                 side.say(f"{side.kind}: {scenario} trial {number}: {outage:.1f} s")
@@ -260,7 +263,13 @@ def main() -> int:
     ]
     start = time.monotonic()
     with ThreadPoolExecutor(max_workers=2) as pool:
-        done = list(pool.map(lambda s: run_side(s, args.trials, scenarios), sides))
+        futures = [pool.submit(run_side, s, args.trials, scenarios) for s in sides]
+        try:
+            done = [f.result() for f in futures]
+        except KeyboardInterrupt:
+            STOP.set()
+            say("bench: interrupted; finishing the current trials and cleaning up")
+            done = [f.result() for f in futures]
     agent_side, plain = done
     took = time.monotonic() - start
     print(

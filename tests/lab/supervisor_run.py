@@ -15,8 +15,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from tests.lab import outages
+from tests.lab.agent_run import import_lab_file, take_down
 from tests.lab.lab import Lab
 
 REPO = Path(__file__).resolve().parents[2]
@@ -123,3 +127,33 @@ class Supervisor:
         self._sock.close()
         self._reader.join(timeout=2)
         self.notify_path.unlink(missing_ok=True)
+
+
+@contextmanager
+def supervised(lab: Lab, hold_down: float = 3.0) -> Iterator[Supervisor]:
+    """The lab's AWS file imported, the customer charon (re)started and
+    ``dvsum-vpn run`` started with a short failback hold-down; afterwards
+    the daemon stopped, ``down`` run and the lab as it was (config.yaml,
+    return path, no blackhole), whatever happened."""
+    original = lab.config_yaml.read_text()
+    done = import_lab_file(lab)
+    assert done.returncode == 0, done.stderr
+    lab.config_yaml.write_text(
+        lab.config_yaml.read_text() + f"supervise:\n  hold_down: {hold_down:g}\n"
+    )
+    if lab.customer_charon_alive():
+        lab.restart_customer_charon()
+    else:
+        lab.start_customer_charon()
+    supervisor = Supervisor(lab)
+    try:
+        supervisor.start()
+        yield supervisor
+    finally:
+        supervisor.close()
+        print(supervisor.log())
+        for number in (1, 2):
+            outages.restore(lab, number)
+        take_down(lab)
+        lab.config_yaml.write_text(original)
+        lab.set_return_tunnel(1)

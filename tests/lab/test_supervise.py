@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from tests.lab import outages, probes
-from tests.lab.agent_run import agent, import_lab_file, take_down
+from tests.lab.agent_run import agent
 from tests.lab.aws_router import ReturnPath
 from tests.lab.lab import Lab
-from tests.lab.supervisor_run import Supervisor
+from tests.lab.supervisor_run import Supervisor, supervised
 from tests.lab.ticker import Ticks
 from tests.lab.ticker import outages as outage_runs
 
@@ -33,30 +33,10 @@ SETTLE = 40.0  # seconds to wait for tunnels to come back after a fault
 
 @pytest.fixture(scope="module")
 def sup(lab: Lab) -> Iterator[Supervisor]:
-    original_config = lab.config_yaml.read_text()
     original_hosts = lab.hosts.read_text()
-    done = import_lab_file(lab)
-    assert done.returncode == 0, done.stderr
-    lab.config_yaml.write_text(
-        lab.config_yaml.read_text() + "supervise:\n  hold_down: 3\n"
-    )
-    if lab.customer_charon_alive():
-        lab.restart_customer_charon()
-    else:
-        lab.start_customer_charon()
-    supervisor = Supervisor(lab)
-    try:
-        supervisor.start()
+    with supervised(lab) as supervisor:
         yield supervisor
-    finally:
-        supervisor.close()
-        print(supervisor.log())
-        take_down(lab)
-        lab.config_yaml.write_text(original_config)
-        lab.set_return_tunnel(1)
-        for number in (1, 2):
-            outages.restore(lab, number)
-        assert lab.hosts.read_text() == original_hosts
+    assert lab.hosts.read_text() == original_hosts
 
 
 def _status_file(lab: Lab) -> dict[str, Any]:

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.lab import outages
-from tests.lab.agent_run import import_lab_file, take_down
 from tests.lab.lab import Lab
-from tests.lab.supervisor_run import Supervisor
+from tests.lab.supervisor_run import Supervisor, supervised
 
 SETTLE = 90.0  # TCG is slow
 
@@ -20,27 +19,8 @@ SETTLE = 90.0  # TCG is slow
 @pytest.fixture(scope="module")
 def sup(lab: Lab) -> Iterator[Supervisor]:
     assert lab.data_plane == "route", "set DVSUM_LAB_DATA_PLANE=route"
-    original = lab.config_yaml.read_text()
-    done = import_lab_file(lab)
-    assert done.returncode == 0, done.stderr
-    lab.config_yaml.write_text(
-        lab.config_yaml.read_text() + "supervise:\n  hold_down: 3\n"
-    )
-    if lab.customer_charon_alive():
-        lab.restart_customer_charon()
-    else:
-        lab.start_customer_charon()
-    supervisor = Supervisor(lab)
-    try:
-        supervisor.start()
+    with supervised(lab) as supervisor:
         yield supervisor
-    finally:
-        supervisor.close()
-        print(supervisor.log())
-        outages.restore(lab, 1)
-        take_down(lab)
-        lab.config_yaml.write_text(original)
-        lab.set_return_tunnel(1)
 
 
 def _device(lab: Lab) -> str:
