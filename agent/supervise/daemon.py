@@ -276,7 +276,7 @@ class Daemon:
                 self.notifier.ready(self._status_line())
                 LOG.info("ready: %s", self._status_line(), extra={"EVENT": "ready"})
         due = now - self.last_repair >= REPAIR
-        if self.work.repair or due or self.reconciler.hosts_moved(plan):
+        if self.work.repair or due or self.reconciler.hosts_moved():
             self.last_repair = now
             for change in self.reconciler.repair(plan):
                 LOG.warning(

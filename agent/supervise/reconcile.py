@@ -4,8 +4,9 @@
 (files, charon's connections and secrets, interfaces, route, MSS rule, DNS
 edit, selectors); ``repair`` is the cheap part that someone else may undo
 (route, interfaces, MSS rule, DNS edit) and runs whenever netlink or the
-hosts file says something moved.  Both reuse ``up``'s idempotent steps, so
-applying twice changes nothing and never flaps a tunnel.
+hosts file says something moved, and twice a second in any case.  Both
+reuse ``up``'s idempotent steps, so applying twice changes nothing and
+never flaps a tunnel.
 
 The desired state is ``plan.build`` with the active tunnel as the preferred
 one: in route mode the route names its interface; in policy mode its
@@ -21,7 +22,6 @@ from dataclasses import dataclass
 from agent import host as host_mod
 from agent import preference
 from agent import sas as sas_mod
-from agent.apply import files
 from agent.apply.netlink import Netlink
 from agent.apply.nft import Nft
 from agent.apply.vici import Charon
@@ -32,8 +32,8 @@ from agent.supervise.machine import Sa
 from agent.up import (
     step_charon_settings,
     step_connections,
+    step_dns,
     step_files,
-    step_hosts,
     step_mss,
     step_record,
 )
@@ -160,20 +160,16 @@ class Reconciler:
         if table.comments() != nft.rule_comments(plan):
             step_mss(plan)
             changed.append("MSS rule")
-        if plan.hosts and (force or self._hosts_moved()):
-            path = self.inputs.config.paths.hosts
-            before = files.read_text(path)
-            step_hosts(plan, self.inputs)
-            if files.read_text(path) != before:
-                changed.append(f"hosts block in {path}")
-            self._hosts_stamp = _stamp(path)
+        # The hosts block or the resolver's forward: step_dns compares first
+        # and reloads a resolver only when its edit had to be written again.
+        if step_dns(plan, self.inputs):
+            changed.append(f"DNS edit ({plan.dns.mode})")
+        self._hosts_stamp = _stamp(self.inputs.config.paths.hosts)
         return changed
 
-    def _hosts_moved(self) -> bool:
+    def hosts_moved(self) -> bool:
+        """The hosts file changed since the last repair looked at it."""
         return _stamp(self.inputs.config.paths.hosts) != self._hosts_stamp
-
-    def hosts_moved(self, plan: Plan) -> bool:
-        return bool(plan.hosts) and self._hosts_moved()
 
     def align_children(self, plan: Plan) -> list[str]:
         """Policy mode: each installed CHILD_SA carries the selectors the plan
