@@ -12,6 +12,7 @@ from agent.dns.forward import conf_path
 from agent.errors import DvsumError
 from agent.host import LIBIPSEC_DEVICE
 from agent.plan import Plan, interface_name
+from agent import state
 from agent.state import DnsApplied
 
 LOG = logging.getLogger(__name__)
@@ -30,6 +31,28 @@ def record(plan: Plan, config: Config) -> DnsApplied | None:
     else:
         edit = str(conf_path(config.paths, dns.backend))
     return DnsApplied(dns.backend, edit, dns.domain, dns.reload_command)
+
+
+def drop_superseded(plan: Plan, config: Config) -> bool:
+    """Take out the forward the last ``up`` made when the plan no longer
+    wants it there (another mode, backend, file or domain); whether it did.
+
+    A move of systemd-resolved's link with the active tunnel is not one:
+    the forward step moves it itself.
+    """
+    applied = state.read(config.paths.state_dir)
+    previous = applied.dns if applied is not None else None
+    if previous is None:
+        return False
+    current = record(plan, config)
+    if current is not None and (previous.backend, previous.domain) == (
+        current.backend,
+        current.domain,
+    ):
+        if current.backend == "systemd-resolved" or previous.edit == current.edit:
+            return False
+    LOG.info("dns: the forward in %s is no longer wanted", previous.edit)
+    return remove(previous)
 
 
 def fallback(config: Config) -> DnsApplied | None:

@@ -230,3 +230,39 @@ def test_resolved_without_the_link_waits(tmp_path, connection, host, monkeypatch
     monkeypatch.setattr(resolved_link, "read", lambda link: None)
     with pytest.raises(TransientError, match="no link ipsec0"):
         up.step_dns(plan, inputs)
+
+
+def _record_up(plan, inputs) -> None:
+    state.write(
+        inputs.config.paths.state_dir,
+        state.Applied(dns=undo.record(plan, inputs.config)),
+    )
+
+
+def test_a_forward_no_longer_wanted_is_taken_out(tmp_path, connection, host, reloads):
+    inputs, plan = _setup(tmp_path, connection, host, "dnsmasq")
+    up.step_dns(plan, inputs)
+    _record_up(plan, inputs)
+    dropin = inputs.config.paths.dnsmasq_conf
+    # The operator points paths.dnsmasq_conf at dnsmasq.conf itself.
+    main = dropin.parent / "dnsmasq.conf"
+    main.write_text("no-resolv\n")
+    paths = dataclasses.replace(inputs.config.paths, dnsmasq_conf=main)
+    moved = Inputs(dataclasses.replace(inputs.config, paths=paths), connection)
+    assert up.step_dns(plan, moved) is True
+    assert not dropin.exists()
+    assert main.read_text().startswith("no-resolv\n" + block.BEGIN)
+    _record_up(plan, moved)
+    assert up.step_dns(plan, moved) is False
+    # Then back to hosts mode: the block goes, the hosts block comes.
+    hosts_mode = Inputs(
+        dataclasses.replace(moved.config, dns=config_mod.parse(
+            CONFIG, tmp_path / "c.yaml").dns),
+        connection,
+    )  # fmt: skip
+    hosts_plan = dataclasses.replace(
+        plan, dns=dataclasses.replace(plan.dns, mode="hosts")
+    )
+    assert up.step_dns(hosts_plan, hosts_mode) is True
+    assert main.read_text() == "no-resolv\n"
+    assert reloads.calls == ["dnsmasq"] * 4
