@@ -286,6 +286,7 @@ class Daemon:
             self.work.repair = False
         if self.work.poll or self.work.probes or now - self.last_poll >= POLL:
             self._observe(plan, now)
+        self._follow_preference(now)
         decision = self.chooser.choose(self.machines, now)
         if self.chooser.damped and not self.damped:
             LOG.warning(
@@ -299,6 +300,22 @@ class Daemon:
             plan = self.reconciler.plan(self.chooser.active)
         self._tend(plan, now)
         self._write_status(plan)
+
+    def _follow_preference(self, now: float) -> None:
+        """``dvsum-vpn prefer`` changed which tunnel should carry traffic:
+        it becomes the primary, and traffic moves now if it can."""
+        assert self.chooser is not None
+        preferred = self.reconciler.preferred()
+        if preferred == self.chooser.primary:
+            return
+        LOG.info(
+            "prefer: tunnel %d is the one to carry traffic now", preferred,
+            extra={"TUNNEL": preferred, "EVENT": "prefer"},
+        )  # fmt: skip
+        self.chooser.primary = preferred
+        if self.chooser.active != preferred and self.machines[preferred].usable:
+            self.chooser.active = preferred
+            self._switch(preferred, "the operator's preference (dvsum-vpn prefer)", now)
 
     def _observe(self, plan: Plan, now: float) -> None:
         assert self.chooser is not None

@@ -178,6 +178,25 @@ def test_charon_restart_makes_the_agent_push_and_reinitiate(sup, lab):
     _health_check(lab)
 
 
+def test_prefer_while_the_daemon_runs_is_followed_and_kept(sup, lab):
+    offset = len(sup.log())
+    with Ticks(lab.ns("lan"), _service(lab)) as ticks:
+        time.sleep(1)
+        start = time.monotonic()
+        done = agent(lab, "prefer", "2")
+        assert done.returncode == 0, done.stderr
+        assert sup.wait_log("prefer: tunnel 2 is the one to carry traffic", 5, offset)
+        _wait_healthy(lab, active=2)
+        time.sleep(5)  # longer than the hold-down: no failback to tunnel 1
+        assert _status_file(lab)["active"] == 2
+        done = agent(lab, "prefer", "auto")
+        assert done.returncode == 0, done.stderr
+        _wait_healthy(lab, active=1)
+        lost = ticks.lost(start)
+    print(f"prefer 2 and back with the daemon running: {lost} probes lost")
+    assert lost <= 1
+
+
 def test_down_refuses_while_the_daemon_runs(sup, lab):
     done = agent(lab, "down")
     assert done.returncode == 3, done.stderr
