@@ -20,7 +20,7 @@ from agent.apply.vici import Charon
 from agent.errors import TransientError
 from agent.inputs import Inputs
 from agent.plan import Plan
-from agent.up import plan_for, step_connections
+from agent.up import plan_for, step_connections, step_dns
 
 LOG = logging.getLogger(__name__)
 
@@ -44,6 +44,8 @@ def prefer(inputs: Inputs, number: int | None, say: Callable[[str], None]) -> Pl
             )
         if plan.data_plane == "route":
             netlink.ensure_route(plan.route)
+            # systemd-resolved holds the forward on the route's link.
+            step_dns(plan, inputs)
         else:
             step_connections(plan, charon)
             _recreate_child(charon, target.name, target.child, sa)

@@ -1,8 +1,9 @@
 """Forward mode, applied: our edit in place and the resolver reloaded.
 
-``ensure`` is idempotent and cheap when nothing changed (one file read, or
-one D-Bus read for systemd-resolved), so the supervisor can call it every
-second to put back an edit someone removed.  It reloads the resolver only
+``ensure`` is idempotent and cheap when nothing changed (one file read;
+for systemd-resolved one stat, and a D-Bus read when that moved or every
+``REVERIFY`` seconds), so the supervisor can call it every second to put
+back an edit someone removed.  It reloads the resolver only
 after it changed something, and puts the old text back when the resolver
 refuses the new one, so a failed reload is retried on the next call.
 """
@@ -10,6 +11,7 @@ refuses the new one, so a failed reload is retried on the next call.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from agent.config import Paths
@@ -20,6 +22,10 @@ from agent.plan import DnsPlan, Plan
 LOG = logging.getLogger(__name__)
 
 RENDERERS = {"dnsmasq": dnsmasq.render, "unbound": unbound.render}
+REVERIFY = 30.0
+
+# link -> (stamp, monotonic time) when it was last seen holding our settings
+_seen: dict[str, tuple[resolved_link.Stamp, float]] = {}
 
 
 def conf_path(paths: Paths, backend: str) -> Path:
@@ -73,10 +79,13 @@ def _link(plan: Plan) -> bool:
     dns = plan.dns
     link = plan.route.device
     want = resolved.wanted(dns.domain, dns.resolvers)
+    if _unchanged(link):
+        return False
     current = resolved_link.read(link)
     if current is None:
         raise TransientError(f"systemd-resolved: no link {link} yet")
     if resolved.settled(current, want):
+        _remember(link)
         return False
     resolved_link.apply(link, want)
     for other in tunnel_links(plan)[1:]:
@@ -91,4 +100,22 @@ def _link(plan: Plan) -> bool:
             f"systemd-resolved: {link} holds the servers but resolved does not "
             "use them: the link needs an address of global scope and must be up"
         )
+    _remember(link)
     return True
+
+
+def _unchanged(link: str) -> bool:
+    """Whether the link's settings were seen right recently and nothing
+    that marks a change has moved since."""
+    seen = _seen.get(link)
+    if seen is None or time.monotonic() - seen[1] > REVERIFY:
+        return False
+    return resolved_link.stamp(link) == seen[0]
+
+
+def _remember(link: str) -> None:
+    mark = resolved_link.stamp(link)
+    if mark is None:
+        _seen.pop(link, None)
+    else:
+        _seen[link] = (mark, time.monotonic())

@@ -7,10 +7,12 @@ Reads go through ``busctl --json=short``, changes through ``resolvectl``
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 import socket
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 
 from agent.dns import resolved
 from agent.dns.resolved import LinkDns
@@ -19,6 +21,23 @@ from agent.errors import ApplyError, TransientError
 LOG = logging.getLogger(__name__)
 
 TIMEOUT = 10.0
+# Where resolved keeps the settings given to each link, one file per index.
+NETIF = Path("/run/systemd/resolve/netif")
+
+Stamp = tuple[int, int, int, int]
+
+
+def stamp(link: str) -> Stamp | None:
+    """A cheap marker that changes when the link's settings may have: its
+    index, and the inode, size and time of the file resolved saves them
+    in.  Only ever compared; the file's text is resolved's own business.
+    None when there is no such file (then only a read can tell)."""
+    try:
+        index = socket.if_nametoindex(link)
+        st = os.stat(NETIF / str(index))
+    except OSError:
+        return None
+    return (index, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def read(link: str) -> LinkDns | None:

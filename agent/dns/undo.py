@@ -6,13 +6,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from agent import state
 from agent.config import Config
 from agent.dns import detect, owned, reload, resolved, resolved_link
 from agent.dns.forward import conf_path
 from agent.errors import DvsumError
 from agent.host import LIBIPSEC_DEVICE
 from agent.plan import Plan, interface_name
-from agent import state
 from agent.state import DnsApplied
 
 LOG = logging.getLogger(__name__)
@@ -44,15 +44,18 @@ def drop_superseded(plan: Plan, config: Config) -> bool:
     previous = applied.dns if applied is not None else None
     if previous is None:
         return False
-    current = record(plan, config)
-    if current is not None and (previous.backend, previous.domain) == (
-        current.backend,
-        current.domain,
-    ):
-        if current.backend == "systemd-resolved" or previous.edit == current.edit:
-            return False
+    if _still_wanted(previous, record(plan, config)):
+        return False
     LOG.info("dns: the forward in %s is no longer wanted", previous.edit)
     return remove(previous)
+
+
+def _still_wanted(previous: DnsApplied, current: DnsApplied | None) -> bool:
+    if current is None:
+        return False
+    if (previous.backend, previous.domain) != (current.backend, current.domain):
+        return False
+    return current.backend == "systemd-resolved" or previous.edit == current.edit
 
 
 def fallback(config: Config) -> DnsApplied | None:

@@ -74,7 +74,7 @@ def ask(
     server: str,
     names: list[str],
     *,
-    timeout: float = 2.0,
+    timeout: float = 3.0,
     tries: int = 2,
 ) -> list[dict[str, Any]]:
     done = lab.exec(ns, sys.executable, "-c", DNS_BATCH, server, str(timeout),

@@ -266,3 +266,34 @@ def test_a_forward_no_longer_wanted_is_taken_out(tmp_path, connection, host, rel
     assert up.step_dns(hosts_plan, hosts_mode) is True
     assert main.read_text() == "no-resolv\n"
     assert reloads.calls == ["dnsmasq"] * 4
+
+
+def test_resolved_is_asked_again_only_when_its_file_moved(
+    tmp_path, connection, host, monkeypatch
+):
+    route_host = dataclasses.replace(host, data_plane="route", libipsec=False)
+    inputs, plan = _setup(tmp_path, connection, route_host, "systemd-resolved")
+    fake = FakeResolved({"dvsum1": resolved.LinkDns((), (), True)})
+    reads = []
+    marks = {"dvsum1": (5, 1, 40, 1000)}
+
+    def read(link: str) -> resolved.LinkDns | None:
+        reads.append(link)
+        return fake.read(link)
+
+    monkeypatch.setattr(resolved_link, "read", read)
+    for name in ("apply", "revert", "flush"):
+        monkeypatch.setattr(resolved_link, name, getattr(fake, name))
+    monkeypatch.setattr(resolved_link, "stamp", marks.get)
+    monkeypatch.setattr(forward, "_seen", {})
+    assert up.step_dns(plan, inputs) is True
+    count = len(reads)
+    for _ in range(5):
+        assert up.step_dns(plan, inputs) is False
+    assert len(reads) == count  # one stat per call, no D-Bus
+    marks["dvsum1"] = (5, 2, 0, 2000)  # someone ran `resolvectl revert`
+    fake.revert("dvsum1")
+    assert up.step_dns(plan, inputs) is True
+    monkeypatch.setattr(forward, "REVERIFY", -1.0)
+    assert up.step_dns(plan, inputs) is False
+    assert len(reads) > count + 2

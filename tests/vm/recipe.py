@@ -41,6 +41,8 @@ PACKAGES = (
     # the lab's landing zone and its probes
     "nginx-light", "dnsmasq-base", "openssl", "curl", "tcpdump", "procps",
     "netcat-openbsd",
+    # DNS forwarding through the distribution's resolver (tests/vmguest)
+    "systemd-resolved",
 )  # fmt: skip
 
 # Not in bookworm: fetched from PyPI on the host, installed into the image's
@@ -102,7 +104,11 @@ MASKED_UNITS = (
 )  # fmt: skip
 # Daemons the lab starts itself in its namespaces: not started at boot; a job
 # that wants the distribution's strongswan.service starts it.
-DISABLED_UNITS = ("nginx.service", "strongswan.service", "strongswan-starter.service")
+# systemd-resolved: a test starts it in the gateway's namespace.
+DISABLED_UNITS = (
+    "nginx.service", "strongswan.service", "strongswan-starter.service",
+    "systemd-resolved.service",
+)  # fmt: skip
 
 HOSTNAME = "dvsum-vm"
 # Free space left in the root file system for what a job writes (the disk is
