@@ -2,14 +2,18 @@
 
 Read from /proc, in the network namespace the agent runs in: the UDP
 sockets bound to port 53 (``/proc/net/udp``, ``udp6``), and the process
-holding each one (``/proc/PID/fd``).  When more than one known resolver
-listens, the one ``/etc/resolv.conf`` names first is the system's.
+holding each one (``/proc/PID/fd``).  Where that process cannot be seen
+(the service runs with ``ProtectProc=invisible`` and without
+CAP_SYS_PTRACE), the socket's owner says it: resolvers run as their own
+system user.  When more than one known resolver listens, the one
+``/etc/resolv.conf`` names first is the system's.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import pwd
 import socket
 import struct
 from collections.abc import Sequence
@@ -22,6 +26,12 @@ LOG = logging.getLogger(__name__)
 DNS_PORT = 53
 # /proc/PID/comm (at most 15 characters) -> backend
 PROGRAMS = {
+    "systemd-resolve": "systemd-resolved",
+    "dnsmasq": "dnsmasq",
+    "unbound": "unbound",
+}
+# The system user each resolver drops to (Debian, Fedora) -> backend
+USERS = {
     "systemd-resolve": "systemd-resolved",
     "dnsmasq": "dnsmasq",
     "unbound": "unbound",
@@ -100,15 +110,28 @@ def listeners(proc: Path) -> list[Listener]:
     if not sockets:
         return []
     found = []
-    for pid, inode in _socket_holders(proc, set(sockets)):
-        backend = PROGRAMS.get(_comm(proc, pid))
+    held = dict((inode, pid) for pid, inode in _socket_holders(proc, set(sockets)))
+    for inode, (address, uid) in sockets.items():
+        pid = held.get(inode)
+        if pid is not None:
+            backend = PROGRAMS.get(_comm(proc, pid))
+        else:
+            backend = USERS.get(_user(uid))
         if backend is not None:
-            found.append(Listener(backend, sockets[inode], pid))
+            found.append(Listener(backend, address, pid or 0))
     return found
 
 
-def _sockets(proc: Path) -> dict[str, str]:
-    """Socket inode -> local address of every UDP socket bound to port 53."""
+def _user(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return ""
+
+
+def _sockets(proc: Path) -> dict[str, tuple[str, int]]:
+    """Socket inode -> (local address, owner uid) of every UDP socket bound
+    to port 53."""
     found = {}
     for name, family in (("udp", socket.AF_INET), ("udp6", socket.AF_INET6)):
         try:
@@ -121,7 +144,7 @@ def _sockets(proc: Path) -> dict[str, str]:
                 continue
             address, _, port = fields[1].partition(":")
             if int(port, 16) == DNS_PORT:
-                found[fields[9]] = _decode(address, family)
+                found[fields[9]] = (_decode(address, family), int(fields[7]))
     return found
 
 

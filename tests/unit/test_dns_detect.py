@@ -28,14 +28,25 @@ class FakeProc:
         (root / "net").mkdir(parents=True)
         self.lines: list[str] = []
 
-    def listen(self, pid: int, comm: str, address: str, port: int = 53,
-               state: str = "07") -> None:  # fmt: skip
+    def listen(
+        self,
+        pid: int,
+        comm: str,
+        address: str,
+        *,
+        port: int = 53,
+        state: str = "07",
+        uid: int = 0,
+        hidden: bool = False,
+    ) -> None:
         inode = 1000 + len(self.lines)
         self.lines.append(
             f"{len(self.lines)}: {_hex(address, port)} 00000000:0000 {state} "
-            f"00000000:00000000 00:00000000 00000000 0 0 {inode} 2 0 0\n"
+            f"00000000:00000000 00:00000000 00000000 {uid} 0 {inode} 2 0 0\n"
         )
         (self.root / "net" / "udp").write_text(HEADER + "".join(self.lines))
+        if hidden:  # ProtectProc=invisible: another user's process
+            return
         fd = self.root / str(pid) / "fd"
         fd.mkdir(parents=True, exist_ok=True)
         os.symlink(f"socket:[{inode}]", fd / str(len(list(fd.iterdir())) + 3))
@@ -102,3 +113,16 @@ def test_nothing_listening_or_only_clients(tmp_path):
 def test_this_machines_own_proc_can_be_read():
     found = detect.detect()
     assert found.backend in (None, "systemd-resolved", "dnsmasq", "unbound")
+
+
+def test_a_hidden_process_is_known_by_its_user(tmp_path, monkeypatch):
+    users = {101: "systemd-resolve", 102: "unbound", 103: "avahi"}
+    monkeypatch.setattr(detect, "_user", lambda uid: users.get(uid, ""))
+    proc = FakeProc(tmp_path / "proc")
+    proc.listen(300, "systemd-resolve", "127.0.0.53", uid=101, hidden=True)
+    proc.listen(301, "avahi-daemon", "0.0.0.0", uid=103, hidden=True)
+    found = detect.detect(proc.root, _resolv(tmp_path, "127.0.0.53"))
+    assert found.backend == "systemd-resolved"
+    proc.listen(302, "unbound", "192.168.10.1", uid=102, hidden=True)
+    found = detect.detect(proc.root, _resolv(tmp_path, "192.168.10.1"))
+    assert found.backend == "unbound"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import statistics
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ from tests.lab.dns_probes import (
 from tests.lab.dns_resolvers import ISP, PUBLIC, start_isp
 from tests.lab.lab import Lab
 
+REPO = Path(__file__).resolve().parents[2]
 UNIT = "systemd-resolved.service"
 DROPIN = Path("/run/systemd/system/systemd-resolved.service.d/dvsum-lab.conf")
 CONF_D = Path("/etc/systemd/resolved.conf.d")
@@ -232,6 +234,68 @@ def test_settings_follow_the_route_to_the_other_tunnel(rsd):
     assert _links_with(lab.exec("cgw", "resolvectl", "domain").stdout, "~dvsum.ai") == [
         "dvsum1"
     ]
+
+
+# What the service does each second: plan, then step_dns.
+SERVICE_STEP = """\
+import sys
+from pathlib import Path
+from agent import inputs, up
+from agent.apply.netlink import Netlink
+loaded = inputs.load(Path(sys.argv[1]))
+with Netlink() as netlink:
+    plan = up.plan_for(loaded, netlink)
+print(plan.dns.backend, up.step_dns(plan, loaded))
+"""
+# Unit settings that are not the sandbox, or that would hide the lab's tree
+# (/tmp) and the checkout (/root/repo) from the test.
+NOT_SANDBOX = {
+    "Type", "NotifyAccess", "ExecStart", "ExecReload", "WatchdogSec",
+    "TimeoutStopSec", "Restart", "RestartSec", "TimeoutStartSec", "PrivateTmp",
+    "ProtectHome",
+}  # fmt: skip
+
+
+def _sandbox() -> list[str]:
+    """The [Service] sandbox of systemd/dvsum-vpn.service, as -p options."""
+    props, section = [], ""
+    unit = (REPO / "systemd" / "dvsum-vpn.service").read_text()
+    for text in unit.splitlines():
+        line = text.strip()
+        key = line.split("=", 1)[0]
+        if line.startswith("["):
+            section = line
+        elif line.startswith("#") or "=" not in line or key in NOT_SANDBOX:
+            continue
+        elif section == "[Service]":
+            props += ["-p", line]
+    return props
+
+
+def test_the_services_sandbox_finds_resolved_and_repairs(rsd):
+    """ProtectProc=invisible hides resolved's process and only CAP_NET_ADMIN
+    is left: detection goes by the socket's owner, D-Bus still works."""
+    lab = rsd.lab
+    lab.exec("cgw", "resolvectl", "revert", "dvsum1")
+    etc = Path("/etc/dvsum-vpn")  # one of the unit's ReadWritePaths=
+    made = not etc.exists()
+    etc.mkdir(exist_ok=True)
+    try:
+        done = subprocess.run(
+            ["systemd-run", "--wait", "--pipe", "--quiet", "--collect",
+             *_sandbox(), "-p", "ProtectHome=read-only",
+             "-p", f"NetworkNamespacePath=/run/netns/{lab.ns('cgw')}",
+             "-p", f"WorkingDirectory={REPO}", "-E", f"PYTHONPATH={REPO}",
+             sys.executable, "-c", SERVICE_STEP, str(lab.config_yaml)],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    finally:
+        if made:
+            etc.rmdir()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["systemd-resolved", "True"], done.stderr
+    said = lab.exec("cgw", "resolvectl", "domain", "dvsum1").stdout
+    assert said.split(":", 1)[1].split() == ["~dvsum.ai"]
 
 
 def _links_with(said: str, domain: str) -> list[str]:
