@@ -155,6 +155,14 @@ def build(
             )
     if host.data_plane not in MODES:
         problems.append(("data_plane", f"unknown mode {host.data_plane!r}"))
+    if host.dns_backend == "systemd-resolved" and host.data_plane != "route":
+        # resolved ignores servers set on a link without an address, and
+        # kernel-libipsec's ipsec0 has none.
+        problems.append((
+            "dns.backend",
+            "systemd-resolved holds the forward on the tunnel's link, which "
+            "has no address in policy mode; use dnsmasq or unbound, or route mode",
+        ))  # fmt: skip
     if problems:
         raise InputError("cannot plan the tunnels", tuple(problems))
 

@@ -96,9 +96,10 @@ def _link(plan: Plan) -> bool:
     resolved_link.flush()
     after = resolved_link.read(link)
     if after is not None and not after.dns_scope:
+        resolved_link.revert(link)
         raise TransientError(
-            f"systemd-resolved: {link} holds the servers but resolved does not "
-            "use them: the link needs an address of global scope and must be up"
+            f"systemd-resolved: resolved does not use servers set on {link}: "
+            "the link needs to be up with an address of global scope"
         )
     _remember(link)
     return True

@@ -13,7 +13,7 @@ import pytest
 from agent import config as config_mod
 from agent import state, up
 from agent.dns import block, forward, reload, report, resolved, resolved_link, undo
-from agent.errors import ApplyError, TransientError
+from agent.errors import ApplyError, InputError, TransientError
 from agent.inputs import Inputs
 from agent.plan import Host, build
 from agent.render import hosts
@@ -226,10 +226,22 @@ def test_resolved_follows_the_active_link(tmp_path, connection, host, monkeypatc
 
 
 def test_resolved_without_the_link_waits(tmp_path, connection, host, monkeypatch):
-    inputs, plan = _setup(tmp_path, connection, host, "systemd-resolved")
+    route_host = dataclasses.replace(host, data_plane="route", libipsec=False)
+    inputs, plan = _setup(tmp_path, connection, route_host, "systemd-resolved")
     monkeypatch.setattr(resolved_link, "read", lambda link: None)
-    with pytest.raises(TransientError, match="no link ipsec0"):
+    monkeypatch.setattr(forward, "_seen", {})
+    with pytest.raises(TransientError, match="no link dvsum1"):
         up.step_dns(plan, inputs)
+
+
+def test_resolved_in_policy_mode_is_refused_before_anything_changes(
+    tmp_path, connection, host
+):
+    with pytest.raises(InputError) as caught:
+        _setup(tmp_path, connection, host, "systemd-resolved")
+    ((field, message),) = caught.value.problems
+    assert field == "dns.backend"
+    assert message.endswith("use dnsmasq or unbound, or route mode")
 
 
 def _record_up(plan, inputs) -> None:
