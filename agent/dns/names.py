@@ -23,9 +23,3 @@ def domain_name(value: Any) -> str:
     if not all(_LABEL.fullmatch(label) for label in labels):
         raise ValueError(value)
     return name
-
-
-def within(name: str, domain: str) -> bool:
-    """Whether ``name`` is ``domain`` or a name under it."""
-    name = name.lower().removesuffix(".")
-    return name == domain or name.endswith("." + domain)

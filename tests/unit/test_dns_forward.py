@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from agent import config as config_mod
-from agent import state, up
+from agent import render_root, state, up
 from agent.dns import block, forward, reload, report, resolved, resolved_link, undo
 from agent.errors import ApplyError, InputError, TransientError
 from agent.inputs import Inputs
@@ -309,3 +309,21 @@ def test_resolved_is_asked_again_only_when_its_file_moved(
     monkeypatch.setattr(forward, "REVERIFY", -1.0)
     assert up.step_dns(plan, inputs) is False
     assert len(reads) > count + 2
+
+
+def test_render_root_shows_the_forward(tmp_path, connection, host):
+    inputs, plan = _setup(tmp_path, connection, host, "unbound")
+    path = inputs.config.paths.unbound_conf
+    assert render_root.contents(plan, inputs)[path] == (
+        block.wanted(None, forward.body(plan.dns)),
+        0o644,
+    )
+    route_host = dataclasses.replace(host, data_plane="route", libipsec=False)
+    (tmp_path / "r").mkdir()
+    inputs, plan = _setup(tmp_path / "r", connection, route_host, "systemd-resolved")
+    assert render_root.intents(plan).endswith(
+        "# systemd-resolved (D-Bus)\n"
+        "resolvectl dns dvsum1 10.0.10.53 10.0.20.53\n"
+        "resolvectl domain dvsum1 ~dvsum.ai\n"
+        "resolvectl default-route dvsum1 false\n"
+    )
