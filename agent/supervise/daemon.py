@@ -21,11 +21,14 @@ the agent is back.  ``dvsum-vpn down`` is what removes everything.
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import logging
 import os
 import queue
 import signal
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from types import FrameType
@@ -53,6 +56,7 @@ POLL = 0.25  # seconds between SA reads when nothing happens
 # table); routes, links and the hosts file are repaired as soon as they move.
 REPAIR = 0.5
 RETRY = 2.0  # seconds between attempts while charon is unreachable
+STOP_GRACE = 5.0  # seconds a stop request may wait for the current step
 
 
 @dataclass
@@ -85,6 +89,7 @@ class Daemon:
         self.last_repair = 0.0
         self.damped = False
         self.switched_at = 0.0
+        self._stop_timer: threading.Timer | None = None
         self.charon_up = True
         self.ready = False
 
@@ -140,10 +145,27 @@ class Daemon:
 
         def on_term(signum: int, frame: FrameType | None) -> None:
             self.queue.put(Event("signal", "term"))
+            if self._stop_timer is None:
+                self._stop_timer = threading.Timer(STOP_GRACE, self._stuck)
+                self._stop_timer.daemon = True
+                self._stop_timer.start()
 
         signal.signal(signal.SIGHUP, on_hup)
         signal.signal(signal.SIGTERM, on_term)
         signal.signal(signal.SIGINT, on_term)
+
+    def _stuck(self) -> None:
+        """The loop did not see the stop request in time: a call it made
+        hangs.  Say where, for the bug report, and exit anyway: stopping
+        must never depend on charon or the kernel answering."""
+        LOG.error(
+            "stop: the loop did not finish its step within %g s; exiting "
+            "(the stacks of every thread follow)", STOP_GRACE,
+            extra={"EVENT": "error"},
+        )  # fmt: skip
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        sys.stderr.flush()
+        os._exit(1)
 
     # -- the loop --------------------------------------------------------------
 
@@ -326,11 +348,12 @@ class Daemon:
         for result in self.work.probes:
             results.setdefault(result.number, []).append(result)
         self.work.probes = []
-        # A probe started before the last switch went through the old path.
+        # A probe started before the last switch went through the old path;
+        # one started before its tunnel's last transition (before its SA was
+        # installed, say) says nothing about it now.
         for number in list(results):
-            results[number] = [
-                r for r in results[number] if r.started >= self.switched_at
-            ]
+            since = max(self.switched_at, self.machines[number].since)
+            results[number] = [r for r in results[number] if r.started >= since]
         probed = self.prober is not None
         for number, machine in self.machines.items():
             seen = self.observed[number]
@@ -342,8 +365,17 @@ class Daemon:
                 transition = machine.step(seen.sa, sample, carries, now)
                 if transition is not None:
                     self._log_transition(transition, results.get(number, []))
+        self._aim_prober()
+
+    def _aim_prober(self) -> None:
+        """Probe the active tunnel while its CHILD_SA is installed (a failing
+        one too: an answered probe brings it back)."""
+        assert self.chooser is not None
         if self.prober is not None:
-            self.prober.tunnel = self.chooser.active
+            active = self.chooser.active
+            installed = (State.UP, State.HEALTHY, State.FAILING)
+            probe = self.machines[active].state in installed
+            self.prober.tunnel = active if probe else None
 
     def _log_transition(
         self, transition: Transition, results: list[probe_mod.Result]
@@ -376,8 +408,7 @@ class Daemon:
             extra={"TUNNEL": active, "EVENT": "switch", "FROM_TUNNEL": old},
         )  # fmt: skip
         self.switched_at = now
-        if self.prober is not None:
-            self.prober.tunnel = active
+        self._aim_prober()
         plan = self.reconciler.plan(active)
         self._tear_down_failing(plan, now)
         for change in self.reconciler.resync(plan):

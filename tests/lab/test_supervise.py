@@ -75,6 +75,7 @@ def test_ready_after_the_first_reconcile_then_both_tunnels_healthy(sup, lab):
         "STATUS=traffic via tunnel 1 (primary, healthy); tunnel 2 healthy", 5
     ), sup.statuses()
     _health_check(lab)
+    assert "traffic moves" not in sup.log(), "a switch at start-up"
 
 
 def test_watchdog_is_pinged_from_the_loop(sup):

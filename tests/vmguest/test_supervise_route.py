@@ -41,6 +41,7 @@ def test_ready_with_the_route_on_dvsum1(sup, lab):
     assert sup.wait_ready(60), sup.log()
     assert outages.wait_for(lambda: _settled(lab, 1), SETTLE), sup.log()
     assert _device(lab) == "dvsum1"
+    assert "traffic moves" not in sup.log(), "a switch at start-up"
 
 
 def test_silent_death_of_tunnel_1_moves_the_route_and_back(sup, lab):
