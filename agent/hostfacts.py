@@ -44,8 +44,7 @@ class LocalHost:
 
     def route_source(self, destination: IPv4Address) -> IPv4Address | None:
         """The source address of the route towards ``destination``."""
-        from pyroute2 import IPRoute
-        from pyroute2.netlink.exceptions import NetlinkError
+        from agent.apply.iproute import IPRoute, NetlinkError
 
         try:
             with IPRoute() as ipr:
@@ -60,8 +59,7 @@ class LocalHost:
         return None
 
     def addresses(self) -> list[IPv4Interface]:
-        from pyroute2 import IPRoute
-        from pyroute2.netlink.exceptions import NetlinkError
+        from agent.apply.iproute import IPRoute, NetlinkError
 
         try:
             with IPRoute() as ipr:

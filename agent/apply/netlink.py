@@ -13,9 +13,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from pathlib import Path
 from typing import Any
 
-from pyroute2 import IPRoute
-from pyroute2.netlink.exceptions import NetlinkError
-
+from agent.apply.iproute import IPRoute, NetlinkError
 from agent.errors import ApplyError
 from agent.plan import InterfacePlan, RoutePlan
 

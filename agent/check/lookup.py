@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
-from pyroute2 import IPRoute
-from pyroute2.netlink.exceptions import NetlinkError
+from agent.apply.iproute import IPRoute, NetlinkError
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 import vici
-from pyroute2 import IPRoute
 
+from agent.apply.iproute import IPRoute
 from agent.apply.vici import decode
 
 LOG = logging.getLogger(__name__)
