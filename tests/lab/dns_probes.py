@@ -16,20 +16,25 @@ from tests.lab.lab import Lab
 
 # Queries as a stub resolver makes them: one socket and one message per
 # name, sent again on the same socket after `timeout` seconds, up to
-# `tries` times.  Prints one JSON object per name.
+# `tries` times (over TCP: a new connection each try).  Prints one JSON
+# object per name.
 DNS_BATCH = """\
 import json, socket, sys, time
 import dns.message, dns.query, dns.rdatatype, dns.exception
 server, timeout, tries = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
-for name in sys.argv[4:]:
+tcp = sys.argv[4] == "tcp"
+for name in sys.argv[5:]:
     query = dns.message.make_query(name, "A")
     start, answer, rcode, attempt = time.monotonic(), [], "TIMEOUT", 0
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.setblocking(False)  # dnspython waits on it with a timeout
         for attempt in range(1, tries + 1):
             try:
-                reply = dns.query.udp(query, server, timeout=timeout, sock=sock)
-            except dns.exception.Timeout:
+                if tcp:
+                    reply = dns.query.tcp(query, server, timeout=timeout)
+                else:
+                    reply = dns.query.udp(query, server, timeout=timeout, sock=sock)
+            except (dns.exception.Timeout, OSError):
                 continue
             rcode = dns.rcode.to_text(reply.rcode())
             answer = [i.address for r in reply.answer
@@ -76,9 +81,10 @@ def ask(
     *,
     timeout: float = 3.0,
     tries: int = 2,
+    proto: str = "udp",
 ) -> list[dict[str, Any]]:
     done = lab.exec(ns, sys.executable, "-c", DNS_BATCH, server, str(timeout),
-                    str(tries), *names, timeout=120)  # fmt: skip
+                    str(tries), proto, *names, timeout=120)  # fmt: skip
     return [json.loads(line) for line in done.stdout.splitlines()]
 
 

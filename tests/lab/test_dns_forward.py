@@ -135,6 +135,16 @@ def test_names_resolve_to_private_addresses_for_gateway_and_lan(fwd):
           [r["ms"] for r in replies])  # fmt: skip
 
 
+def test_names_resolve_over_tcp_too(fwd):
+    """The guide's port 53 is UDP and TCP: a client that asks over TCP gets
+    the private address, the resolver forwarding it through the tunnel."""
+    lab = fwd.lab
+    wanted = services(lab)
+    names = [n for name in wanted for n in unique(name)]
+    replies = ask(lab, "lan", LAN_RESOLVER, names, proto="tcp")
+    assert answers(replies, wanted) == []
+
+
 def test_other_names_keep_their_path_and_never_reach_dvsum(fwd):
     lab = fwd.lab
     others = unique("example.org", 3)
