@@ -105,13 +105,26 @@ def step_files(plan: Plan, inputs: Inputs, charon: Charon) -> None:
 
 
 def step_charon_settings(plan: Plan, netlink: Netlink) -> None:
-    """Refuse to go on when charon runs without the settings we need."""
-    for rule in netlink.rules():
-        if rule["table"] == TABLE_CHARON and not rule["fwmark"]:
-            raise TransientError(
-                "charon: it runs without dvsum-vpn's settings (its table-220 rule "
-                "catches all traffic); restart it: systemctl restart strongswan"
-            )
+    """Refuse to go on when charon runs without the settings we need.
+
+    A table-220 rule without the mark next to one with it is a leftover:
+    a charon that ran without the drop-in and was told to reload its
+    settings fails to remove its old rule when it stops.  The running charon
+    has the mark, so the leftover goes."""
+    charon_rules = [r for r in netlink.rules() if r["table"] == TABLE_CHARON]
+    unmarked = [r for r in charon_rules if not r["fwmark"]]
+    if unmarked and len(unmarked) < len(charon_rules):
+        marked = next(r for r in charon_rules if r["fwmark"])
+        netlink.replace_rules(TABLE_CHARON, marked["priority"], marked["fwmark"])
+        LOG.warning(
+            "charon: removed a stale table-%d rule without dvsum-vpn's mark, "
+            "left by a charon that ran before the drop-in", TABLE_CHARON,
+        )  # fmt: skip
+    elif unmarked:
+        raise TransientError(
+            "charon: it runs without dvsum-vpn's settings (its table-220 rule "
+            "catches all traffic); restart it: systemctl restart strongswan"
+        )
     if plan.libipsec and netlink.link_index(plan.route.device) is None:
         raise TransientError(
             f"charon: no {plan.route.device} device: this kernel has no ESP and "

@@ -253,11 +253,32 @@ class Netlink:
         return True
 
     def rules(self) -> list[dict[str, Any]]:
-        """IPv4 policy rules as {table, fwmark} (for charon's table 220)."""
+        """IPv4 policy rules as {table, fwmark, priority} (for charon's
+        table 220)."""
         return [
-            {"table": msg.get_attr("FRA_TABLE"), "fwmark": msg.get_attr("FRA_FWMARK")}
+            {
+                "table": msg.get_attr("FRA_TABLE"),
+                "fwmark": msg.get_attr("FRA_FWMARK"),
+                "priority": msg.get_attr("FRA_PRIORITY"),
+            }
             for msg in self._ipr.get_rules(family=2)
         ]
+
+    def replace_rules(self, table: int, priority: int, fwmark: int) -> None:
+        """Leave exactly one rule ``fwmark FWMARK lookup TABLE`` at
+        ``priority``.  The kernel cannot delete a rule by "no mark" (mark 0
+        means any), so every rule of ``table`` at ``priority`` goes, then the
+        marked one comes back."""
+        try:
+            while any(
+                r["table"] == table and r["priority"] == priority for r in self.rules()
+            ):
+                self._ipr.rule("del", family=2, table=table, priority=priority)
+            self._ipr.rule(
+                "add", family=2, table=table, priority=priority, fwmark=fwmark
+            )
+        except NetlinkError as err:
+            raise ApplyError(f"netlink: rules of table {table}: {err}") from err
 
 
 def _sysctl(device: str, key: str, value: str) -> bool:

@@ -37,9 +37,10 @@ from typing import Any
 from agent import inputs as inputs_mod
 from agent.apply import files
 from agent.config import Config
-from agent.errors import DvsumError, TransientError
+from agent.errors import DvsumError, InputError, TransientError
 from agent.inputs import Inputs
 from agent.plan import Plan
+from agent.supervise import presence
 from agent.supervise import probe as probe_mod
 from agent.supervise.backoff import Backoff
 from agent.supervise.choice import Chooser
@@ -170,6 +171,13 @@ class Daemon:
     # -- the loop --------------------------------------------------------------
 
     def run(self) -> int:
+        lock = presence.claim(self.config.paths.run_dir)
+        try:
+            return self._run()
+        finally:
+            lock.close()
+
+    def _run(self) -> int:
         self._signals()
         self._machines()
         preferred = self.reconciler.preferred()
@@ -260,6 +268,12 @@ class Daemon:
                 "charon: gone (VICI connection lost); waiting for it to return",
                 extra={"EVENT": "charon-lost"},
             )
+            now = time.monotonic()
+            for machine in self.machines.values():
+                transition = machine.step(Sa.NONE, None, False, now)
+                if transition is not None:
+                    self._log_transition(transition, [])
+            self._aim_prober()
         elif kind == "back":
             self.charon_up = True
             LOG.info(
@@ -481,7 +495,7 @@ class Daemon:
             "data_plane": plan.data_plane,
             "status": self._status_line(),
             "tunnels": {
-                str(n): {"state": m.state.value, "since": round(wall - m.since)}
+                str(n): {"state": m.state.value, "since": round(wall + m.since)}
                 for n, m in sorted(self.machines.items())
             },
         }
@@ -496,15 +510,16 @@ class Daemon:
         self.notifier.reloading()
         try:
             fresh = inputs_mod.load(self.config_path)
+            self.reconciler.reload(fresh)
         except DvsumError as err:
+            lines = err.lines() if isinstance(err, InputError) else [str(err)]
             LOG.error(
-                "reload: keeping the running configuration: %s", err,
+                "reload: keeping the running configuration: %s", "; ".join(lines),
                 extra={"EVENT": "reload"},
             )  # fmt: skip
             self.notifier.reloaded()
             return
         self.inputs = fresh
-        self.reconciler.reload(fresh)
         self._machines()
         assert self.chooser is not None
         sup = fresh.config.supervise

@@ -89,8 +89,13 @@ class Reconciler:
         return build(self.inputs.config, self.inputs.connection, self.host, active)
 
     def reload(self, inputs: Inputs) -> None:
-        self.inputs = inputs
-        self.host = host_mod.probe(inputs.config, self.netlink)
+        """Take ``inputs`` if a plan can be built from them for either
+        active tunnel; otherwise raise and keep the running ones."""
+        host = host_mod.probe(inputs.config, self.netlink)
+        prefer = preference.read(inputs.config.paths.state_dir)
+        for active in (prefer, 1, 2):
+            build(inputs.config, inputs.connection, host, active)
+        self.inputs, self.host = inputs, host
 
     # -- what is there -----------------------------------------------------------
 
