@@ -16,6 +16,7 @@ from typing import Any, TypeVar, cast
 
 import yaml
 
+from agent import infile
 from agent.dns.names import domain_name
 from agent.errors import ConfigError
 
@@ -101,15 +102,9 @@ def default_path() -> Path:
 
 def load(path: Path) -> Config:
     """Read and validate config.yaml; raise ConfigError listing every problem."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as err:
-        raise ConfigError(
-            f"{path}: no such file; run `dvsum-vpn import` first"
-        ) from err
-    except PermissionError as err:
-        raise ConfigError(f"{path}: not readable: {err.strerror}") from err
-    return parse(text, path)
+    if not os.path.lexists(path):
+        raise ConfigError(f"{path}: no such file; run `dvsum-vpn import` first")
+    return parse(infile.read_text(path, "config", ConfigError), path)
 
 
 def parse(text: str, path: Path) -> Config:

@@ -11,6 +11,7 @@ Nothing is written and nothing is sent anywhere.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
@@ -19,9 +20,9 @@ from typing import Any
 import yaml
 
 from agent import config as config_mod
-from agent import inputs, requirements, sources
+from agent import infile, inputs, requirements, sources
 from agent.config import Config
-from agent.errors import InputError
+from agent.errors import AccessError, DvsumError, InputError
 from agent.model import Connection
 from agent.psk import PskKey
 from agent.secret import Secret
@@ -94,13 +95,13 @@ def check(path: Path) -> Report:
 def _config(run: _Check) -> tuple[Config | None, dict[str, Path]]:
     """The validated config, or None; and the files it names, however broken
     the rest of it is."""
-    try:
-        text = run.path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not os.path.lexists(run.path):
         run.error(str(run.path), "no such file; run `dvsum-vpn import` first")
         return None, {}
-    except (OSError, UnicodeDecodeError) as err:
-        run.error(str(run.path), f"not readable: {err}")
+    try:
+        text = infile.read_text(run.path, "config")
+    except DvsumError as err:
+        run.error("", str(err))
         return None, {}
     names: dict[str, Path] = {}
     try:
@@ -136,6 +137,9 @@ def _psks(run: _Check, path: Path | None) -> dict[PskKey, Secret] | None:
     run.files.append(path)
     try:
         return inputs.read_psks(path)
+    except AccessError as err:
+        run.error("", str(err))
+        return None
     except InputError as err:
         run.from_input_error("", err)
         return None
@@ -151,7 +155,7 @@ def _connection(
         return None
     try:
         text = inputs.read_aws_file(path)
-    except InputError as err:
+    except DvsumError as err:
         run.error(run.key("aws_file"), str(err).removeprefix("aws_file: "))
         return None
     run.files.append(path)

@@ -9,6 +9,7 @@ example when it does not exist yet; an existing one is left alone.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from ipaddress import IPv4Network, ip_network
 from pathlib import Path
@@ -16,8 +17,8 @@ from typing import Any
 
 import yaml
 
+from agent import infile, requirements, sources
 from agent import psk as psk_mod
-from agent import requirements, sources
 from agent.apply import files
 from agent.config import LANDING_ZONE, Paths, yaml_where
 from agent.errors import ConfigError, InputError
@@ -129,9 +130,9 @@ def _existing(config_path: Path) -> dict[str, Any]:
     import before anything is written: guessing would write to the default
     system paths behind the operator's back.
     """
-    text = files.read_text(config_path)
-    if text is None:
+    if not os.path.lexists(config_path):
         return {}
+    text = infile.read_text(config_path, "--config", ConfigError)
     try:
         data = yaml.safe_load(text)
     except (yaml.YAMLError, ValueError) as err:

@@ -13,6 +13,7 @@ and it is the IKE identity.  Works with or without a config.yaml.
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network, ip_address, ip_network
 from pathlib import Path
@@ -20,9 +21,9 @@ from typing import Any
 
 import yaml
 
-from agent import sources
+from agent import infile, sources
 from agent.config import DEFAULT_VICI_URI
-from agent.errors import InputError
+from agent.errors import DvsumError, InputError
 from agent.hostfacts import HostFacts
 from agent.model import Connection, Routing
 
@@ -234,12 +235,15 @@ def nat_reason(address: IPv4Address) -> str | None:
 
 def _settings(path: Path) -> _Settings:
     settings = _Settings()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         settings.notes.append(f"no {path}: facts come from flags and this machine")
         return settings
-    except (OSError, ValueError, yaml.YAMLError) as err:
+    try:
+        data = yaml.safe_load(infile.read_text(path, "config"))
+    except DvsumError as err:
+        settings.notes.append(str(err))
+        return settings
+    except (ValueError, yaml.YAMLError) as err:
         settings.notes.append(f"{path} is not readable YAML ({err.__class__.__name__})")
         return settings
     if not isinstance(data, dict):
@@ -263,12 +267,16 @@ def _settings(path: Path) -> _Settings:
 def _connection(path: Path | None, notes: list[str]) -> Connection | None:
     if path is None:
         return None
-    try:
-        return sources.load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         notes.append(f"no AWS file at {path} yet")
-    except (OSError, UnicodeDecodeError):
-        notes.append(f"{path} is not readable")
+        return None
+    try:
+        text = infile.read_text(path, "aws_file")
+    except DvsumError as err:
+        notes.append(str(err))
+        return None
+    try:
+        return sources.load(text)
     except InputError:
         notes.append(f"{path} does not import (run `dvsum-vpn config check`)")
     return None

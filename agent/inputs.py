@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent import config as config_mod
-from agent import psk, sources
+from agent import infile, psk, sources
 from agent.config import Config
 from agent.errors import ConfigError
 from agent.model import Connection
@@ -24,20 +24,11 @@ class Inputs:
 
 
 def read_aws_file(path: Path, field: str = "aws_file") -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError as err:
-        raise ConfigError(f"{field}: {path}: no such file") from err
-    except UnicodeDecodeError as err:
-        raise ConfigError(f"{field}: {path}: not a text file") from err
-    except OSError as err:
-        raise ConfigError(f"{field}: {path}: {err.strerror}") from err
+    return infile.read_text(path, field, ConfigError)
 
 
 def read_psks(path: Path, field: str = "psk_file") -> dict[PskKey, Secret]:
-    if not path.exists():
-        raise ConfigError(f"{field}: {path}: no such file")
-    return psk.read_psk_file(path)
+    return psk.read_psk_file(path, field)
 
 
 def load(path: Path) -> Inputs:

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from ipaddress import IPv4Address
 from pathlib import Path
 
+from agent import infile
 from agent.errors import InputError
 from agent.secret import Secret
 
@@ -50,17 +51,10 @@ def psk_problem(value: str) -> str | None:
     return f"PSK {', '.join(broken)}; AWS requires {RULE}"
 
 
-def read_psk_file(path: Path) -> dict[PskKey, Secret]:
+def read_psk_file(path: Path, field: str = "psk_file") -> dict[PskKey, Secret]:
     """The PSKs in ``path``; InputError names each bad line and its key."""
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as err:
-        raise InputError(f"{path}: no such file") from err
-    except UnicodeDecodeError as err:
-        raise InputError(f"{path}: not a text file") from err
-    except OSError as err:
-        raise InputError(f"{path}: {err.strerror}") from err
+    text = infile.read_text(path, field)
+    mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         LOG.warning("%s: mode %04o lets others read the pre-shared keys", path, mode)
     return parse_psk_text(text, str(path))

@@ -96,7 +96,7 @@ def test_a_missing_file_is_one_line(tmp_path):
     with pytest.raises(InputError) as caught:
         psk.read_psk_file(tmp_path / "absent.yaml")
     assert (str(caught.value), caught.value.problems) == (
-        f"{tmp_path / 'absent.yaml'}: no such file",
+        f"psk_file: {tmp_path / 'absent.yaml'}: no such file",
         (),
     )
 
