@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import stat
 import tempfile
 from pathlib import Path
 
-from agent.errors import AccessError, ApplyError
+from agent.errors import AccessError, ApplyError, DvsumError, InputError
 
 LOG = logging.getLogger(__name__)
 
@@ -24,14 +25,47 @@ def read_text(path: Path) -> str | None:
         return None
 
 
-def write_atomic(path: Path, text: str, mode: int, quiet: bool = False) -> bool:
+def write_atomic(
+    path: Path, text: str, mode: int, quiet: bool = False, field: str = ""
+) -> bool:
     """Make ``path`` hold ``text`` with ``mode``; return whether it changed.
 
     The data goes to a temporary file in the same directory, created with
     ``mode`` from the start (never wider), is fsynced and renamed over the
     target, so a crash leaves the old file or the new one, never half.
+    A refusal names ``field`` (the setting or flag that gave the path) and
+    maps to an exit code: a path that cannot be a file 2, not root 4,
+    refused as root (immutable, read-only) 5.
     """
-    data = text.encode("utf-8")
+    try:
+        changed = _write(path, text.encode("utf-8"), mode)
+    except OSError as err:
+        raise refused(path, err, field) from err
+    if changed:
+        LOG.log(
+            logging.DEBUG if quiet else logging.INFO,
+            "%s: written mode=%04o",
+            path,
+            mode,
+        )
+    return changed
+
+
+def refused(path: Path, err: OSError, field: str = "") -> DvsumError:
+    """The error to raise for ``err`` met while writing ``path``."""
+    where = f"{field}: {path}" if field else str(path)
+    if err.errno in (errno.ENOTDIR, errno.ENOENT):
+        return InputError(f"{where}: cannot be created there: {err.strerror}")
+    if err.errno in (errno.EACCES, errno.EPERM) and os.geteuid() != 0:
+        return AccessError(f"{where}: not permitted: {err.strerror}; run as root")
+    if err.errno == errno.EPERM:
+        return ApplyError(
+            f"{where}: the OS refused: operation not permitted (immutable?)"
+        )
+    return ApplyError(f"{where}: write failed: {err.strerror}")
+
+
+def _write(path: Path, data: bytes, mode: int) -> bool:
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -40,10 +74,7 @@ def write_atomic(path: Path, text: str, mode: int, quiet: bool = False) -> bool:
     if same_mode and path.read_bytes() == data:
         return False
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except PermissionError as err:
-        raise AccessError(f"{path.parent}: cannot create a file: {err}") from err
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as out:
@@ -51,14 +82,11 @@ def write_atomic(path: Path, text: str, mode: int, quiet: bool = False) -> bool:
             out.flush()
             os.fsync(out.fileno())
         os.rename(tmp, path)
-    except OSError as err:
+    except OSError:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        raise ApplyError(f"{path}: write failed: {err.strerror}") from err
+        raise
     _fsync_dir(path.parent)
-    LOG.log(
-        logging.DEBUG if quiet else logging.INFO, "%s: written mode=%04o", path, mode
-    )
     return True
 
 

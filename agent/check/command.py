@@ -48,6 +48,8 @@ def run(inputs: Inputs, args: argparse.Namespace) -> int:
     else:
         print(output.table(report))
     if args.report is not None:
-        files.write_atomic(args.report, output.report_text(report), REPORT_MODE)
+        files.write_atomic(
+            args.report, output.report_text(report), REPORT_MODE, field="--report"
+        )
         print(f"wrote {args.report}", file=sys.stderr)
     return 0 if report.ok else EXIT_FAILED

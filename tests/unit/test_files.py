@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 
+import pytest
+
 from agent.apply import files
+from agent.errors import AccessError, ApplyError, InputError
 
 
 def test_new_file_gets_the_mode_even_under_a_wide_umask(tmp_path):
@@ -51,3 +55,40 @@ def test_read_text_keeps_crlf_so_a_shared_file_keeps_its_bytes(tmp_path):
     path = tmp_path / "hosts"
     path.write_bytes(b"127.0.0.1 localhost\r\n10.9.9.9 other\n")
     assert files.read_text(path) == "127.0.0.1 localhost\r\n10.9.9.9 other\n"
+
+
+def test_a_path_under_a_file_is_bad_input_naming_the_field(tmp_path):
+    (tmp_path / "f").write_text("")
+    with pytest.raises(InputError) as caught:
+        files.write_atomic(tmp_path / "f" / "x", "a\n", 0o600, field="--report")
+    assert str(caught.value) == (
+        f"--report: {tmp_path / 'f' / 'x'}: cannot be created there: Not a directory"
+    )
+
+
+def _refuse_with(number: int):
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(number, os.strerror(number))
+
+    return refuse
+
+
+def test_eperm_as_root_says_the_os_refused_not_run_as_root(tmp_path, monkeypatch):
+    monkeypatch.setattr(files.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(files.tempfile, "mkstemp", _refuse_with(errno.EPERM))
+    with pytest.raises(ApplyError) as caught:
+        files.write_atomic(tmp_path / "f", "a\n", 0o600, field="psk_file")
+    assert caught.value.exit_code == 5
+    assert str(caught.value) == (
+        f"psk_file: {tmp_path / 'f'}: the OS refused: operation not permitted "
+        "(immutable?)"
+    )
+
+
+def test_eacces_as_a_user_says_run_as_root(tmp_path, monkeypatch):
+    monkeypatch.setattr(files.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(files.tempfile, "mkstemp", _refuse_with(errno.EACCES))
+    with pytest.raises(AccessError) as caught:
+        files.write_atomic(tmp_path / "f", "a\n", 0o600)
+    assert caught.value.exit_code == 4
+    assert "run as root" in str(caught.value)
