@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from dataclasses import dataclass
 from ipaddress import IPv4Network, ip_network
 from pathlib import Path
@@ -21,7 +22,7 @@ from agent import infile, requirements, sources
 from agent import psk as psk_mod
 from agent.apply import files
 from agent.config import LANDING_ZONE, Paths, yaml_where
-from agent.errors import ConfigError, InputError
+from agent.errors import ConfigError, DvsumError, InputError
 from agent.host import kernel_has_esp
 from agent.inputs import read_aws_file, read_psks
 from agent.model import Connection
@@ -40,11 +41,16 @@ class Imported:
 
 
 def parse(path: Path, psk_file: Path | None) -> Connection:
+    return _parse(path, psk_file)[0]
+
+
+def _parse(path: Path, psk_file: Path | None) -> tuple[Connection, str]:
+    """The connection and the AWS file's text, read once."""
     text = read_aws_file(path, "FILE")
     psks = read_psks(psk_file, "--psk-file") if psk_file else None
     connection = sources.load(text, psks)
     _warn_printed(connection)
-    return connection
+    return connection, text
 
 
 def require_psks(connection: Connection) -> None:
@@ -68,7 +74,7 @@ def run(
     customer_cidr: str | None,
     dry_run: bool,
 ) -> Imported:
-    connection = parse(path, psk_file)
+    connection, aws_text = _parse(path, psk_file)
     require_psks(connection)
     cidr = _cidr(customer_cidr)
     existing = _existing(config_path)
@@ -88,23 +94,80 @@ def run(
     if dry_run:
         return Imported(connection, (), False)
 
-    written = []
-    files.write_atomic(aws_file, read_aws_file(path, "FILE"), 0o600)
-    written.append(aws_file)
+    # Everything is prepared before the first write, so a refusal leaves
+    # the machine as it was.
     psks = {t.aws_outside_address: t.psk for t in connection.tunnels if t.psk}
-    files.write_atomic(psk_path, psk_mod.format_psk_file(psks), 0o600)
-    written.append(psk_path)
-    # charon reads its settings when it starts: write them now, so the
-    # restart the operator does after import picks them up.
-    if files.write_atomic(dropin, charon_conf.render(not kernel_has_esp()), 0o644):
-        written.append(dropin)
-    created = False
-    if not config_path.exists():
+    planned = [
+        _Write("aws_file", aws_file, aws_text, 0o600),
+        _Write("psk_file", psk_path, psk_mod.format_psk_file(psks), 0o600),
+        # charon reads its settings when it starts: write them now, so the
+        # restart the operator does after import picks them up.
+        _Write(
+            "paths.charon_dropin",
+            dropin,
+            charon_conf.render(not kernel_has_esp()),
+            0o644,
+        ),
+    ]
+    created = not os.path.lexists(config_path)
+    if created:
         text = _new_config(connection, aws_file, psk_path, cidr)
-        files.write_atomic(config_path, text, 0o600)
-        written.append(config_path)
-        created = True
-    return Imported(connection, tuple(written), created)
+        planned.append(_Write("--config", config_path, text, 0o600))
+    return Imported(connection, _write_all(planned), created)
+
+
+@dataclass(frozen=True)
+class _Write:
+    field: str
+    path: Path
+    text: str
+    mode: int
+
+
+def _write_all(planned: list[_Write]) -> tuple[Path, ...]:
+    """Write each file; when one fails, put the earlier ones back as they
+    were (or remove them if they are new), so the AWS file and the PSK file
+    never disagree."""
+    befores = [_current(write) for write in planned]
+    done: list[tuple[_Write, str | None, int]] = []
+    for write, (before, mode) in zip(planned, befores, strict=True):
+        try:
+            changed = files.write_atomic(
+                write.path, write.text, write.mode, field=write.field
+            )
+        except DvsumError:
+            _undo(done)
+            raise
+        if changed:
+            done.append((write, before, mode))
+    return tuple(write.path for write, _, _ in done)
+
+
+def _current(write: _Write) -> tuple[str | None, int]:
+    try:
+        before = files.read_text(write.path)
+        mode = stat.S_IMODE(write.path.stat().st_mode) if before is not None else 0
+    except NotADirectoryError:
+        return None, 0  # write_atomic says why it cannot be created
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(
+            f"{write.field}: {write.path}: exists but cannot be read back "
+            "to restore it if the import fails; move it away first"
+        ) from err
+    return before, mode
+
+
+def _undo(done: list[tuple[_Write, str | None, int]]) -> None:
+    for write, before, mode in reversed(done):
+        try:
+            if before is None:
+                files.remove(write.path)
+            else:
+                files.write_atomic(write.path, before, mode)
+        except (DvsumError, OSError) as err:
+            LOG.error("%s: could not be restored: %s", write.path, err)
+        else:
+            LOG.warning("%s: restored (import failed)", write.path)
 
 
 def _cidr(value: str | None) -> IPv4Network | None:

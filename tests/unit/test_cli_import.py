@@ -166,3 +166,34 @@ def test_a_broken_config_stops_import_naming_the_line(capsys, conf):
     assert (code, out) == (2, "")
     assert f"dvsum-vpn: {conf}: not valid YAML: line 2: " in err
     assert sorted(conf.parent.iterdir()) == before
+
+
+@pytest.mark.parametrize("aws_before", [None, "the previous AWS file\n"])
+def test_a_failed_psk_write_puts_the_aws_file_back(capsys, conf, tmp_path, aws_before):
+    psks = tmp_path / "psk.txt"
+    psks.write_text(
+        "203.0.113.44: Xq3v_L9.tPzR7wK2mN5bH8cJ\n"
+        "203.0.113.172: fT6y.Hn2Wq8_Ls4Dk9Rv3Mz1\n"
+    )
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    aws = tmp_path / "aws-vpn.conf"
+    if aws_before is not None:
+        aws.write_text(aws_before)
+        aws.chmod(0o640)
+    conf.parent.mkdir()
+    conf.write_text(f"aws_file: {aws}\npsk_file: {blocker}/psk.yaml\n")
+    code, _, err = run(
+        capsys, "--config", str(conf), "import",
+        str(SAMPLES / "00-dvsum-summary-static.txt"), "--psk-file", str(psks),
+    )  # fmt: skip
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        f"dvsum-vpn: psk_file: {blocker}/psk.yaml: cannot be created there: "
+        "Not a directory"
+    )
+    if aws_before is None:
+        assert not aws.exists()
+    else:
+        assert aws.read_text() == aws_before
+        assert stat.S_IMODE(aws.stat().st_mode) == 0o640
