@@ -1,28 +1,40 @@
 """``dvsum-vpn prefer 1|2|auto``: move traffic to one tunnel on purpose.
 
 For announced AWS maintenance, for example.  The choice is saved first
-(``agent.preference``), then applied without touching the other tunnel:
+(``agent.preference``).  When the dvsum-vpn service runs, that is all: it
+owns the route and the selectors, follows the choice and ``prefer`` waits
+until it has.  Otherwise ``prefer`` applies it without taking the other
+tunnel down:
 
 - route mode: the landing-zone route moves to the chosen XFRM interface;
-- policy mode: the chosen tunnel's CHILD_SA is re-created with the primary's
-  narrow selectors, which makes its policy the one that carries traffic.
+- policy mode: the chosen tunnel's CHILD_SA is re-created with the narrow
+  selectors and the other's with 0/0, make-before-break (agent.selectors).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-from agent import preference
+from agent import preference, selectors
 from agent import sas as sas_mod
 from agent.apply.netlink import Netlink
 from agent.apply.vici import Charon
 from agent.errors import TransientError
 from agent.inputs import Inputs
 from agent.plan import Plan
+from agent.supervise import presence
 from agent.up import plan_for, step_connections, step_dns
 
 LOG = logging.getLogger(__name__)
+
+
+# Seconds `prefer` waits for a running dvsum-vpn service to move traffic.
+DAEMON_WAIT = 15.0
 
 
 class NotEstablished(TransientError):
@@ -30,8 +42,11 @@ class NotEstablished(TransientError):
 
 
 def prefer(inputs: Inputs, number: int | None, say: Callable[[str], None]) -> Plan:
-    preference.write(inputs.config.paths.state_dir, number)
-    with Netlink() as netlink, Charon(inputs.config.vici_uri) as charon:
+    config = inputs.config
+    preference.write(config.paths.state_dir, number)
+    if presence.running(config.paths.run_dir) is not None:
+        return _through_daemon(inputs, number, say)
+    with Netlink() as netlink, Charon(config.vici_uri) as charon:
         plan = plan_for(inputs, netlink)
         target = plan.active
         states = sas_mod.ike_sas(charon, (target.name,))[target.name]
@@ -39,8 +54,8 @@ def prefer(inputs: Inputs, number: int | None, say: Callable[[str], None]) -> Pl
         LOG.info("prefer: %s -> %s", "auto" if number is None else number, target.name)
         if sa is None or not sa.installed:
             raise NotEstablished(
-                f"{target.name} is not established; the preference is saved and "
-                "takes effect once it is (see `dvsum-vpn status`)"
+                f"{target.name} is not established; the preference is saved: "
+                "`dvsum-vpn up` (or the dvsum-vpn service) applies it once it is"
             )
         if plan.data_plane == "route":
             netlink.ensure_route(plan.route)
@@ -48,16 +63,39 @@ def prefer(inputs: Inputs, number: int | None, say: Callable[[str], None]) -> Pl
             step_dns(plan, inputs)
         else:
             step_connections(plan, charon)
-            _recreate_child(charon, target.name, target.child, sa)
+            selectors.align(plan, charon)
         say(f"traffic to {plan.route.destination} now prefers {target.name}")
         return plan
 
 
-def _recreate_child(charon: Charon, ike: str, child: str, sa: sas_mod.IkeState) -> None:
-    """Re-create ``child`` on its IKE_SA, so it carries the new selectors."""
-    for old in sa.children:
-        if old.name == child:
-            charon.terminate_child(old.uniqueid)
-    for _ in charon.initiate(child, ike, timeout_ms=10000):
-        pass
-    LOG.info("%s: CHILD_SA re-created with the primary's selectors", child)
+def _through_daemon(
+    inputs: Inputs, number: int | None, say: Callable[[str], None]
+) -> Plan:
+    """The service runs: it owns the selectors and the route.  The saved
+    preference is all it needs; wait until it has moved traffic."""
+    config = inputs.config
+    with Netlink() as netlink:
+        plan = plan_for(inputs, netlink)
+    target = plan.active
+    deadline = time.monotonic() + DAEMON_WAIT
+    while time.monotonic() < deadline:
+        view = _daemon_view(config.paths.run_dir)
+        if view.get("primary") == target.number and view.get("active") == target.number:
+            say(
+                f"traffic to {plan.route.destination} now prefers {target.name} "
+                "(moved by the dvsum-vpn service)"
+            )
+            return plan
+        time.sleep(0.2)
+    raise NotEstablished(
+        f"the preference for {target.name} is saved; the dvsum-vpn service keeps "
+        f"traffic where it is until {target.name} is up (see `dvsum-vpn status`)"
+    )
+
+
+def _daemon_view(run_dir: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads((run_dir / presence.STATUS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent import host as host_mod
-from agent import preference, state
+from agent import preference, selectors, state
 from agent import sas as sas_mod
 from agent.apply import files
 from agent.apply.netlink import Netlink
@@ -73,6 +73,9 @@ def up(
         chosen = choose_active(plan, outcome.established)
         if chosen is not plan:
             step_route(chosen, netlink)
+        # Policy mode: a `prefer` saved while its tunnel was down, or an
+        # SA left narrow by an earlier choice, takes effect now.
+        selectors.align(plan, charon)
         return outcome
 
 

@@ -51,6 +51,11 @@ class Nft:
             if "rule" in item
         )
 
+    def listing(self) -> str | None:
+        """Our table as ``nft list table`` prints it, or None without one."""
+        rc, output, _ = self._nft.cmd(f"list table {render.FAMILY} {render.TABLE}")
+        return str(output) if rc == 0 else None
+
     def replace(self, script: str) -> None:
         """Swap in ``script`` as our whole table, in one transaction."""
         self._cmd(

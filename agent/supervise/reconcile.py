@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass
 
 from agent import host as host_mod
-from agent import preference
+from agent import preference, selectors
 from agent import sas as sas_mod
 from agent.apply.netlink import Netlink
 from agent.apply.nft import Nft
@@ -34,7 +34,6 @@ from agent.up import (
     step_connections,
     step_dns,
     step_files,
-    step_mss,
     step_record,
 )
 
@@ -58,6 +57,8 @@ class Reconciler:
         self.charon: Charon | None = None
         self.host: Host = host_mod.probe(inputs.config, self.netlink)
         self._hosts_stamp: tuple[int, int, int] | None = None
+        self._nft_listing: str | None = None
+        self._nft_script: str | None = None
 
     def close(self) -> None:
         self.netlink.close()
@@ -161,10 +162,21 @@ class Reconciler:
                 changed.append(f"interface {interface.name}")
         if self.netlink.ensure_route(plan.route):
             changed.append(f"route {plan.route.destination} dev {plan.route.device}")
+        # The whole table, not only its rules' comments: a changed clamp or
+        # an added chain must go too.  What it looked like right after our
+        # last replace is the reference.
         table = Nft()
-        if table.comments() != nft.rule_comments(plan):
-            step_mss(plan)
-            changed.append("MSS rule")
+        listing = table.listing()
+        script = nft.render(plan)
+        if listing is None or (listing, script) != (
+            self._nft_listing,
+            self._nft_script,
+        ):
+            known = self._nft_listing is not None
+            table.replace(script)
+            self._nft_listing, self._nft_script = table.listing(), script
+            if known or listing is None:
+                changed.append("MSS rule")
         # The hosts block or the resolver's forward: step_dns compares first
         # and reloads a resolver only when its edit had to be written again.
         if step_dns(plan, self.inputs):
@@ -177,32 +189,8 @@ class Reconciler:
         return _stamp(self.inputs.config.paths.hosts) != self._hosts_stamp
 
     def align_children(self, plan: Plan) -> list[str]:
-        """Policy mode: each installed CHILD_SA carries the selectors the plan
-        gives its tunnel; re-created make-before-break, the active first."""
-        if plan.data_plane != "policy":
-            return []
-        charon = self.vici()
-        states = sas_mod.ike_sas(charon, tuple(t.name for t in plan.tunnels))
-        changed = []
-        for tunnel in sorted(plan.tunnels, key=lambda t: not t.primary):
-            sa = sas_mod.best(states[tunnel.name])
-            if sa is None or not sa.installed:
-                continue
-            wanted = (
-                tuple(str(n) for n in tunnel.local_ts),
-                tuple(str(n) for n in tunnel.remote_ts),
-            )
-            children = [c for c in sa.children if c.name == tunnel.child]
-            stale = [c for c in children if (c.local_ts, c.remote_ts) != wanted]
-            if not stale:
-                continue
-            if len(stale) == len(children):
-                for _ in charon.initiate(tunnel.child, tunnel.name, timeout_ms=5000):
-                    pass
-            for child in stale:
-                charon.terminate_child(child.uniqueid)
-            changed.append(f"{tunnel.child} re-created as {tunnel.role}")
-        return changed
+        """Policy mode: selectors as the plan gives them (agent.selectors)."""
+        return selectors.align(plan, self.vici())
 
     def sweep_duplicates(self, plan: Plan) -> list[str]:
         """More than one IKE_SA towards one AWS endpoint: keep the best."""

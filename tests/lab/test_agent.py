@@ -169,9 +169,27 @@ def test_prefer_moves_traffic_and_auto_brings_it_back(agent_up, lab):
     assert done.returncode == 0, done.stderr
     assert "active: dvsum-tunnel2 (preferred: dvsum-tunnel2)" in done.stdout
     assert _fetch_moves_bytes_on(lab) == "dvsum-tunnel2"
+    assert _narrow_children(lab) == ["dvsum-tunnel2-child"]
     done = agent(lab, "prefer", "auto")
     assert done.returncode == 0, done.stderr
     assert _fetch_moves_bytes_on(lab) == "dvsum-tunnel1"
+    # Only one tunnel has the narrow selectors: the other went back to 0/0.
+    assert _narrow_children(lab) == ["dvsum-tunnel1-child"]
+    assert "active: dvsum-tunnel1 (preferred: dvsum-tunnel1)" in done.stdout
+
+
+def _narrow_children(lab: Lab) -> list[str]:
+    out = lab.exec("cgw", "swanctl", "--list-sas", "--uri",
+                   f"unix://{lab.customer.vici}").stdout  # fmt: skip
+    names, current = [], None
+    for line in out.splitlines():
+        words = line.split()
+        if words and words[0].endswith("-child:"):
+            current = words[0].rstrip(":")
+        elif current and "local" in line and "192.168.10.0/24" in line:
+            names.append(current)
+            current = None
+    return sorted(names)
 
 
 def test_zz_down_leaves_no_trace(agent_up, lab):

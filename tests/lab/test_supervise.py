@@ -28,6 +28,7 @@ from tests.lab.ticker import outages as outage_runs
 pytestmark = pytest.mark.lab
 
 BODY = '{"status":"OK","mode":"privatelink"}'
+CHAIN = "forward_mss"  # agent/render/nft.py
 SETTLE = 40.0  # seconds to wait for tunnels to come back after a fault
 
 
@@ -86,7 +87,7 @@ def test_watchdog_is_pinged_from_the_loop(sup):
     assert len(pings) >= 2, sup.notifications[-10:]
 
 
-@pytest.mark.parametrize("what", ["route", "hosts", "mss"])
+@pytest.mark.parametrize("what", ["route", "hosts", "mss", "mss-changed"])
 def test_what_someone_removes_comes_back(sup, lab, what):
     offset = len(sup.log())
     start = time.monotonic()
@@ -96,8 +97,10 @@ def test_what_someone_removes_comes_back(sup, lab, what):
         text = lab.hosts.read_text()
         kept = [line for line in text.splitlines(True) if "dvsum" not in line]
         lab.hosts.write_text("".join(kept))
-    else:
+    elif what == "mss":
         lab.exec("cgw", "nft", "delete", "table", "inet", "dvsum_vpn")
+    else:  # a rule added to our chain, every comment kept
+        lab.exec("cgw", "nft", "add", "rule", "inet", "dvsum_vpn", CHAIN, "drop")
 
     def back() -> bool:
         if what == "route":
@@ -107,7 +110,7 @@ def test_what_someone_removes_comes_back(sup, lab, what):
         listed = lab.exec(
             "cgw", "nft", "list", "table", "inet", "dvsum_vpn", check=False
         )
-        return listed.returncode == 0
+        return listed.returncode == 0 and "drop" not in listed.stdout
 
     assert outages.wait_for(back, 10, step=0.02), sup.log()[offset:]
     print(f"{what} restored after {time.monotonic() - start:.2f} s")

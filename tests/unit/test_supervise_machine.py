@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.supervise.backoff import Backoff
-from agent.supervise.choice import FLAP_WINDOW, Chooser
+from agent.supervise.choice import FLAP_WINDOW, STABLE, Chooser
 from agent.supervise.machine import (
     ALLOWED,
     IllegalTransition,
@@ -160,3 +160,26 @@ def test_backoff_first_at_once_then_doubling_to_a_cap() -> None:
     assert delays == [1.0, 1.0, 2.0, 4.0, 8.0, 8.0]
     backoff.reset()
     assert backoff.due(0.0) and backoff.attempts == 0
+
+
+def test_a_primary_failing_again_soon_after_failback_doubles_the_hold_down() -> None:
+    chooser = Chooser(primary=1, active=2, failback="hold-down", hold_down=60)
+    machines = {1: healthy(1, since=0.0), 2: healthy(2)}
+    assert chooser.choose(machines, 60.0) is not None  # failback at 60 s
+    machines = {1: with_state(1, State.FAILING), 2: healthy(2)}
+    decision = chooser.choose(machines, 63.0)
+    assert decision is not None and decision.active == 2
+    assert "next failback hold-down 120 s" in decision.reason
+    machines = {1: healthy(1, since=70.0), 2: healthy(2)}
+    assert chooser.choose(machines, 70.0 + 119) is None
+    decision = chooser.choose(machines, 70.0 + 120)
+    assert decision is not None and decision.active == 1
+
+
+def test_a_failback_that_holds_resets_the_hold_down() -> None:
+    chooser = Chooser(primary=1, active=2, failback="hold-down", hold_down=60)
+    chooser.hold_factor, chooser.failed_back_at = 4, None
+    machines = {1: healthy(1, since=0.0), 2: healthy(2)}
+    assert chooser.choose(machines, 240.0) is not None
+    assert chooser.choose(machines, 240.0 + STABLE) is None
+    assert chooser.effective_hold_down == 60
