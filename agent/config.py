@@ -118,6 +118,8 @@ def parse(text: str, path: Path) -> Config:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top")
     reader = _Reader(data, key_lines(node), path)
+    for field, message in duplicate_keys(node):
+        reader.problems.append((field, message))
     config = reader.config()
     reader.raise_problems()
     return config
@@ -318,7 +320,7 @@ class _Reader:
         )
 
     def seconds(self, field: str, default: float, low: float = 0.05) -> float:
-        value = self.typed(field, float, default, "a number of seconds")
+        value = self.typed(field, _number, default, "a number of seconds")
         if not low <= value <= 86400:
             self.note(field, f"expected {low:g} to 86400 seconds, got {value:g}")
             return default
@@ -345,6 +347,14 @@ class _Reader:
             if not path.is_absolute():
                 self.note(f"paths.{name}", f"expected an absolute path, got {path}")
             values[name] = path
+        first: dict[Path, str] = {}
+        for name, path in values.items():
+            if path in first:
+                self.note(
+                    f"paths.{name}",
+                    f"{path} is also paths.{first[path]}: each file needs its own path",
+                )
+            first.setdefault(path, name)
         return Paths(**values)
 
 
@@ -361,6 +371,13 @@ def _argv(value: Any) -> tuple[str, ...]:
     if not all(isinstance(word, str) and word for word in value):
         raise ValueError(value)
     return tuple(value)
+
+
+def _number(value: Any) -> float:
+    """A YAML number (or a numeral); ``true`` is not 1."""
+    if isinstance(value, bool):
+        raise ValueError(value)
+    return float(value)
 
 
 def _strict_int(value: Any) -> int:
@@ -392,6 +409,28 @@ def key_lines(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
             lines[path] = key.start_mark.line + 1
             lines.update(key_lines(value, f"{path}."))
     return lines
+
+
+def duplicate_keys(node: yaml.Node | None, prefix: str = "") -> list[tuple[str, str]]:
+    """Each key given twice in one mapping, with both lines: YAML keeps the
+    last silently, so a second ``dns:`` would replace the first."""
+    found: list[tuple[str, str]] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            path = f"{prefix}{key.value}"
+            line = key.start_mark.line + 1
+            if path in seen:
+                found.append(
+                    (
+                        f"{path} (line {line})",
+                        f"given twice (lines {seen[path]} and {line}); keep one",
+                    )
+                )
+            else:
+                seen[path] = line
+            found.extend(duplicate_keys(value, f"{path}."))
+    return found
 
 
 def yaml_where(err: yaml.YAMLError) -> str:

@@ -132,7 +132,10 @@ def _config(run: _Check) -> tuple[Config | None, dict[str, Path]]:
 
 
 def _psks(run: _Check, path: Path | None) -> dict[PskKey, Secret] | None:
-    if path is None or not path.exists():
+    if path is None:
+        return None
+    if not os.path.lexists(path):
+        run.error(run.key("psk_file"), f"{path}: no such file")
         return None
     run.files.append(path)
     try:

@@ -35,5 +35,7 @@ def load(path: Path) -> Inputs:
     """config.yaml and the files it names, validated."""
     config = config_mod.load(path)
     text = read_aws_file(config.aws_file)
-    psks = read_psks(config.psk_file) if config.psk_file.exists() else None
+    # A configured PSK file that is missing is an error, never a fallback
+    # to PSKs that may sit inside the AWS file.
+    psks = read_psks(config.psk_file)
     return Inputs(config, sources.load(text, psks))

@@ -105,3 +105,57 @@ def test_missing_file_says_to_import_first(tmp_path):
     with pytest.raises(ConfigError) as caught:
         config_mod.load(tmp_path / "config.yaml")
     assert "run `dvsum-vpn import` first" in str(caught.value)
+
+
+def test_a_key_given_twice_is_named_with_both_lines():
+    text = CONFIG + "dns:\n  mode: none\n"
+    with pytest.raises(ConfigError) as caught:
+        config_mod.parse(text, PATH)
+    assert caught.value.problems == (
+        ("dns (line 12)", "given twice (lines 6 and 12); keep one"),
+    )
+
+
+def test_a_nested_key_given_twice_is_named_too():
+    text = CONFIG + "supervise:\n  fall: 3\n  fall: 5\n"
+    with pytest.raises(ConfigError) as caught:
+        config_mod.parse(text, PATH)
+    assert caught.value.problems == (
+        ("supervise.fall (line 14)", "given twice (lines 13 and 14); keep one"),
+    )
+
+
+def test_two_paths_that_are_one_file_are_refused():
+    text = CONFIG + (
+        "paths:\n"
+        "  swanctl_conf: /etc/strongswan.d/dvsum-vpn.conf\n"
+        "  hosts: /etc/strongswan.d/dvsum-vpn.conf\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        config_mod.parse(text, PATH)
+    assert caught.value.problems == (
+        (
+            "paths.charon_dropin",
+            "/etc/strongswan.d/dvsum-vpn.conf is also paths.swanctl_conf: each "
+            "file needs its own path",
+        ),
+        (
+            "paths.hosts (line 14)",
+            "/etc/strongswan.d/dvsum-vpn.conf is also paths.swanctl_conf: each "
+            "file needs its own path",
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["hold_down", "resync", "probe_interval", "probe_timeout", "fall", "rise"],
+)
+def test_a_boolean_is_not_a_number(field):
+    text = CONFIG + f"supervise:\n  {field}: true\n"
+    with pytest.raises(ConfigError) as caught:
+        config_mod.parse(text, PATH)
+    what = "a whole number" if field in ("fall", "rise") else "a number of seconds"
+    assert caught.value.problems == (
+        (f"supervise.{field} (line 13)", f"expected {what}, got True"),
+    )

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agent import cli
+from agent import cli, inputs
+from agent.errors import InputError
 from tests.unit.conftest import PSK1, PSK2
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "aws"
@@ -110,7 +111,7 @@ def test_warnings_are_printed_and_do_not_fail(capsys, tmp_path):
     conf = write_config(
         tmp_path, sample="01-xml-static-vgw.xml", primary="198.51.100.37"
     )
-    (tmp_path / "psk.yaml").unlink()
+    (tmp_path / "psk.yaml").write_text("# the XML has them\n")
     code, _, err = run(capsys, "config", "check", "--config", str(conf))
     assert code == 0
     assert err.splitlines() == [
@@ -163,13 +164,15 @@ def test_missing_files(capsys, tmp_path):
 @pytest.mark.parametrize("broken", [False, True])
 def test_json_report(capsys, tmp_path, broken):
     conf = write_config(tmp_path, sample="02-xml-bgp-vgw.xml", primary="192.0.2.14")
-    (tmp_path / "psk.yaml").unlink()  # the XML has them
+    (tmp_path / "psk.yaml").write_text("# the XML has them\n")
     if broken:
         conf.write_text(conf.read_text().replace("primary: 192.0.2.14", "primary: x"))
     code, out, err = run(capsys, "config", "check", "--config", str(conf), "--json")
     data = json.loads(out)
     assert (code, err, data["ok"]) == ((2, "", False) if broken else (0, "", True))
-    assert data["files"] == [str(conf), str(tmp_path / "aws-vpn.conf")]
+    assert data["files"] == [
+        str(conf), str(tmp_path / "psk.yaml"), str(tmp_path / "aws-vpn.conf")
+    ]  # fmt: skip
     assert data["warnings"] == [
         {
             "where": f"{tmp_path}/aws-vpn.conf: routing",
@@ -198,3 +201,22 @@ def test_a_number_of_thousands_of_digits_is_a_problem_not_a_crash(capsys, tmp_pa
     code, _, err = run(capsys, "config", "check", "--config", str(conf))
     assert code == 2
     assert err.startswith(f"dvsum-vpn: {conf}: not valid YAML: Exceeds the limit")
+
+
+def test_a_configured_psk_file_that_is_missing_fails(capsys, tmp_path):
+    conf = write_config(
+        tmp_path, sample="01-xml-static-vgw.xml", primary="198.51.100.37"
+    )
+    (tmp_path / "psk.yaml").unlink()  # even though the XML has PSKs
+    code, _, err = run(capsys, "config", "check", "--config", str(conf))
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        f"dvsum-vpn: {conf}: psk_file (line 2): {tmp_path}/psk.yaml: no such file"
+    )
+
+
+def test_up_refuses_a_missing_psk_file_instead_of_using_the_aws_files(tmp_path):
+    conf = write_config(tmp_path, sample="01-xml-static-vgw.xml")
+    (tmp_path / "psk.yaml").unlink()
+    with pytest.raises(InputError, match=r"^psk_file: .*psk.yaml: no such file$"):
+        inputs.load(conf)
