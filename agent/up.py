@@ -226,17 +226,26 @@ def _strip_hosts(path: Path) -> bool:
     return files.write_atomic(path, hosts.strip(text), path.stat().st_mode & 0o7777)
 
 
+# The shadowing lines last warned about, per hosts file.
+_SHADOWS_WARNED: dict[Path, list[tuple[str, str]]] = {}
+
+
 def _hosts(plan: Plan, inputs: Inputs) -> bool:
     path = inputs.config.paths.hosts
     if not plan.hosts:
         return False
     text = files.read_text(path) or ""
-    for name, address in hosts.shadowing(text, plan.hosts):
-        LOG.warning(
-            "%s: a line before our block maps %s to %s, and the first line "
-            "wins; remove it", path, name, address,
-        )  # fmt: skip
     merged = hosts.merge(text, plan.hosts)
+    shadows = hosts.shadowing(text, plan.hosts)
+    # A daemon calls this twice a second: say each finding once, and again
+    # whenever the block is written.
+    if merged != text or _SHADOWS_WARNED.get(path) != shadows:
+        for name, address in shadows:
+            LOG.warning(
+                "%s: a line before our block maps %s to %s, and the first "
+                "line wins; remove it", path, name, address,
+            )  # fmt: skip
+        _SHADOWS_WARNED[path] = shadows
     if merged == text:
         return False
     mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644

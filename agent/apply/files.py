@@ -66,6 +66,9 @@ def refused(path: Path, err: OSError, field: str = "") -> DvsumError:
 
 
 def _write(path: Path, data: bytes, mode: int) -> bool:
+    if path.is_symlink():
+        # The operator's link stays a link: write what it points to.
+        path = Path(os.path.realpath(path))
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -82,12 +85,31 @@ def _write(path: Path, data: bytes, mode: int) -> bool:
             out.flush()
             os.fsync(out.fileno())
         os.rename(tmp, path)
-    except OSError:
+    except OSError as err:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        raise
+        if err.errno != errno.EBUSY:
+            raise
+        _write_in_place(path, data, mode)
+        return True
     _fsync_dir(path.parent)
     return True
+
+
+def _write_in_place(path: Path, data: bytes, mode: int) -> None:
+    """A bind-mounted file (a container's /etc/hosts) cannot be renamed
+    over: rewrite it where it is, which a crash can leave half written."""
+    LOG.warning("%s: rename refused (busy: bind-mounted?); rewriting it in place", path)
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        os.fchmod(fd, mode)
+        os.ftruncate(fd, 0)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def remove(path: Path) -> bool:
