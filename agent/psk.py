@@ -2,8 +2,9 @@
 
 The file has one ``KEY: PSK`` line per tunnel (YAML-compatible), where KEY
 is the tunnel's AWS outside address, or ``tunnel1``/``tunnel2`` for the
-first/second tunnel as printed in the AWS file.  ``#`` comments and blank
-lines are allowed.  No message here ever shows a key's value, nor any part
+tunnel with the lower/higher AWS outside address (as ``prefer 1|2`` numbers
+them, never the file's order).  A leading UTF-8 BOM is ignored.  ``#``
+comments and blank lines are allowed.  No message here ever shows a key's value, nor any part
 of it.
 """
 
@@ -65,7 +66,9 @@ def parse_psk_text(text: str, source: str) -> dict[PskKey, Secret]:
     found: dict[PskKey, Secret] = {}
     first_line: dict[PskKey, int] = {}
     problems: list[tuple[str, str]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Windows editors start a UTF-8 file with a BOM.
+    lines = text.removeprefix("\ufeff").splitlines()
+    for number, line in enumerate(lines, start=1):
         where = f"{source}:{number}"
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):

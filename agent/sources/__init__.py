@@ -39,8 +39,8 @@ def parse(text: str) -> tuple[str, Raw]:
 def load(text: str, psks: Mapping[PskKey, Secret] | None = None) -> Connection:
     """The validated connection; InputError lists every problem found.
 
-    ``psks`` (keyed by AWS outside address, or ``tunnel1``/``tunnel2`` in
-    file order) win over the file's own keys.
+    ``psks`` (keyed by AWS outside address, or ``tunnel1``/``tunnel2``
+    numbered by address, lower first) win over the file's own keys.
     """
     layout, raw = parse(text)
     built = build.read(raw, layout)

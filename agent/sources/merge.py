@@ -1,7 +1,8 @@
 """Give a connection the PSKs that came apart from the AWS file.
 
-Keys are AWS outside addresses, or ``tunnel1``/``tunnel2`` for the first
-and second tunnel as printed in the file.  A key given apart wins over the
+Keys are AWS outside addresses, or ``tunnel1``/``tunnel2`` for the tunnels
+as the agent numbers them: by AWS outside address, the lower one first
+(never by the file's order, which AWS does not keep).  A key given apart wins over the
 file's, with a warning naming the tunnel's address; a tunnel left without
 a key keeps ``psk=None`` (the caller decides whether that is an error).
 """
@@ -76,4 +77,6 @@ def _index(key: PskKey, addresses: list[IPv4Address]) -> int | None:
     if isinstance(key, IPv4Address):
         return addresses.index(key) if key in addresses else None
     position = POSITIONS.index(key)
-    return position if position < len(addresses) else None
+    if position >= len(addresses):
+        return None
+    return addresses.index(sorted(addresses)[position])

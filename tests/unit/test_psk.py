@@ -10,6 +10,7 @@ import pytest
 from agent import psk
 from agent.errors import InputError
 from agent.secret import Secret
+from agent.sources import merge
 
 PSK1, PSK2 = "Xq3v_L9.tPzR7wK2mN5bH8cJ", "fT6y.Hn2Wq8_Ls4Dk9Rv3Mz1"
 RULE = "AWS requires 8 to 64 letters, digits, '.' and '_', not starting with a zero"
@@ -146,3 +147,21 @@ def test_psks_aws_accepts(value):
 )
 def test_psks_aws_refuses(value, problem):
     assert psk.psk_problem(value) == f"PSK {problem}; {RULE}"
+
+
+def test_a_leading_bom_is_ignored(tmp_path):
+    path = write(tmp_path, f"\ufeff203.0.113.44: {PSK1}\n")
+    assert revealed(psk.read_psk_file(path)) == {IPv4Address("203.0.113.44"): PSK1}
+
+
+def test_tunnel1_is_the_lower_address_whatever_the_file_order(connection):
+    # The fixture's file order puts 203.0.113.172 first.
+    given = {"tunnel1": Secret("Tunnel1_key.lower"), "tunnel2": Secret("Tunnel2_key")}
+    merged = merge.with_psks(connection, given)
+    by_address = {
+        str(t.aws_outside_address): t.psk.reveal() for t in merged.tunnels if t.psk
+    }
+    assert by_address == {
+        "203.0.113.44": "Tunnel1_key.lower",
+        "203.0.113.172": "Tunnel2_key",
+    }
