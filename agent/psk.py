@@ -4,8 +4,8 @@ The file has one ``KEY: PSK`` line per tunnel (YAML-compatible), where KEY
 is the tunnel's AWS outside address, or ``tunnel1``/``tunnel2`` for the
 tunnel with the lower/higher AWS outside address (as ``prefer 1|2`` numbers
 them, never the file's order).  A leading UTF-8 BOM is ignored.  ``#``
-comments and blank lines are allowed.  No message here ever shows a key's value, nor any part
-of it.
+comments and blank lines are allowed.  No message here ever shows a key's
+value, nor any part of it.
 """
 
 from __future__ import annotations
