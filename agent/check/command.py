@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
 from pathlib import Path
 
 from agent.check.context import Options
-from agent.errors import AccessError
+from agent.errors import AccessError, InputError
 from agent.inputs import Inputs
 
 EXIT_FAILED = 1
@@ -39,6 +40,7 @@ def run(inputs: Inputs, args: argparse.Namespace) -> int:
     from agent.apply import files
     from agent.check import output, runner
 
+    _require_file("--ca-file", args.ca_file)
     if os.geteuid() != 0:
         raise AccessError("check: run as root (charon, raw ICMP, the PSK file)")
     options = Options(ca_file=args.ca_file, initiate=not args.no_initiate)
@@ -53,3 +55,16 @@ def run(inputs: Inputs, args: argparse.Namespace) -> int:
         )
         print(f"wrote {args.report}", file=sys.stderr)
     return 0 if report.ok else EXIT_FAILED
+
+
+def _require_file(flag: str, path: Path | None) -> None:
+    """A file the flag names must be there: its absence is the operator's
+    mistake, not a failed TLS check."""
+    if path is None:
+        return
+    try:
+        mode = path.stat().st_mode
+    except OSError as err:
+        raise InputError(f"{flag}: {path}: {err.strerror}") from err
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{flag}: {path}: not a regular file")

@@ -95,11 +95,13 @@ def _options(item: Any) -> dict[str, Any]:
         key = _OPTION_NAMES.get(str(name).lower())
         if key is None:
             continue
-        if key in OPTION_LISTS:
-            values = value if isinstance(value, list) else [value]
+        if key in OPTION_LISTS and isinstance(value, list):
             out[key] = [
-                _scalar(v.get("Value") if isinstance(v, dict) else v) for v in values
+                _scalar(v.get("Value") if isinstance(v, dict) else v) for v in value
             ]
+        elif key in OPTION_LISTS:
+            # AWS always gives a list here; a bare value is refused by name.
+            out[key] = _scalar(value)
         else:
             out[key] = _scalar(value)
     return out

@@ -123,7 +123,8 @@ class _Reader:
         if not value:
             return None  # absent or empty: AWS's default
         if not isinstance(value, list):
-            value = [value]
+            self.note(key, f"expected a list of values, got {value!r}")
+            return None
         return [str(v).strip() for v in value]
 
     def choices(

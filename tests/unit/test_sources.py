@@ -921,3 +921,34 @@ def test_every_problem_is_reported_at_once():
             "has one customer gateway",
         ),
     )
+
+
+def test_an_algorithm_list_given_as_a_string_is_refused_by_name():
+    text = edit_json(JSON_10, each_tunnel_option(Phase1EncryptionAlgorithms="AES128"))
+    assert problems(text) == (
+        (
+            "tunnels[0].options.phase1_encryption_algorithms",
+            "expected a list of values, got 'AES128'",
+        ),
+        (
+            "tunnels[1].options.phase1_encryption_algorithms",
+            "expected a list of values, got 'AES128'",
+        ),
+    )
+
+
+def test_every_bad_outside_address_of_the_json_is_reported():
+    def edit(connection):
+        for item in connection["Options"]["TunnelOptions"]:
+            item["OutsideIpAddress"] = "999." + item["OutsideIpAddress"]
+
+    assert problems(edit_json(JSON_10, edit)) == (
+        (
+            "tunnel_options[0].outside_ip_address",
+            "expected an IPv4 address, got '999.198.51.100.201'",
+        ),
+        (
+            "tunnel_options[1].outside_ip_address",
+            "expected an IPv4 address, got '999.198.51.100.37'",
+        ),
+    )
