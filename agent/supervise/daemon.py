@@ -36,6 +36,7 @@ from typing import Any
 
 from agent import inputs as inputs_mod
 from agent.apply import files
+from agent.check.lookup import route_get
 from agent.config import Config
 from agent.errors import DvsumError, InputError, TransientError
 from agent.inputs import Inputs
@@ -90,6 +91,7 @@ class Daemon:
         self.last_repair = 0.0
         self.damped = False
         self.switched_at = 0.0
+        self.bypass_said = False
         self._stop_timer: threading.Timer | None = None
         self.charon_up = True
         self.ready = False
@@ -368,6 +370,11 @@ class Daemon:
         for number in list(results):
             since = max(self.switched_at, self.machines[number].since)
             results[number] = [r for r in results[number] if r.started >= since]
+        if any(not r.ok for rs in results.values() for r in rs) and self._bypassed(
+            plan
+        ):
+            # The probes do not cross the tunnel: they judge nothing.
+            results = {}
         probed = self.prober is not None
         for number, machine in self.machines.items():
             seen = self.observed[number]
@@ -380,6 +387,23 @@ class Daemon:
                 if transition is not None:
                     self._log_transition(transition, results.get(number, []))
         self._aim_prober()
+
+    def _bypassed(self, plan: Plan) -> bool:
+        """Whether the route to the probe target leaves by another device
+        than the tunnel's (a more specific route someone added, say); said
+        once in the log until it is right again."""
+        assert self.prober is not None
+        (lookup,) = route_get([self.prober.target.address])
+        bypassed = lookup.device != plan.route.device
+        if bypassed and not self.bypass_said:
+            LOG.warning(
+                "probes: the route to %s leaves by %s, not the tunnel (%s): failed "
+                "probes are ignored until it is fixed; `dvsum-vpn check` explains",
+                self.prober.target.address, lookup.device or lookup.error,
+                plan.route.device, extra={"EVENT": "bypass"},
+            )  # fmt: skip
+        self.bypass_said = bypassed
+        return bypassed
 
     def _aim_prober(self) -> None:
         """Probe the active tunnel while its CHILD_SA is installed (a failing

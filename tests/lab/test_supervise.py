@@ -118,6 +118,21 @@ def test_what_someone_removes_comes_back(sup, lab, what):
     _health_check(lab)
 
 
+def test_a_route_that_bypasses_the_tunnel_does_not_tear_tunnels_down(sup, lab):
+    offset = len(sup.log())
+    bypass = f"{_service(lab)}/32"
+    gateway = str(lab.addresses.nat_inside.ip)
+    lab.exec("cgw", "ip", "route", "add", bypass, "via", gateway)
+    try:
+        assert sup.wait_log("probes: the route to", 10, offset), sup.log()[offset:]
+        time.sleep(3)
+    finally:
+        lab.exec("cgw", "ip", "route", "del", bypass)
+    assert "traffic moves" not in sup.log()[offset:]
+    assert "declared dead" not in sup.log()[offset:]
+    _wait_healthy(lab)
+
+
 def test_blackholed_active_tunnel_fails_over_and_fails_back(sup, lab):
     lab.set_return_tunnel(2)  # AWS already answers on tunnel 2
     with Ticks(lab.ns("lan"), _service(lab)) as ticks:
