@@ -87,6 +87,7 @@ def collect(inputs: Inputs) -> dict[str, Any]:
         "route": {
             "destination": str(plan.route.destination),
             "present": ours and route is not None and route.device in devices,
+            "ours": ours,
             "device": route.device if route else None,
             "source": str(route.source) if route and route.source else None,
             "mtu": route.mtu if route else None,
@@ -146,6 +147,11 @@ def format_text(data: dict[str, Any]) -> str:
         lines.append(
             f"route: {r['destination']} dev {r['device']} src {r['source']} "
             f"mtu {r['mtu']} advmss {r['advmss']}"
+        )
+    elif r["device"] and not r.get("ours"):
+        lines.append(
+            f"route: {r['destination']} dev {r['device']} is not dvsum-vpn's "
+            "(another route to the landing zone; `up` refuses to replace it)"
         )
     else:
         lines.append(f"route: {r['destination']} missing")
