@@ -63,7 +63,7 @@ def test_both_tunnels_established_primary_active(agent_up, lab):
         ("dvsum-tunnel2", "standby", "203.0.113.172", "ESTABLISHED", "INSTALLED"),
     ]  # fmt: skip
     assert status["route"] == {
-        "destination": "10.0.0.0/16", "present": True, "device": "ipsec0",
+        "destination": "10.0.0.0/16", "present": True, "ours": True, "device": "ipsec0",
         "source": "192.168.10.1", "mtu": 1400, "advmss": 1360,
     }  # fmt: skip
 
