@@ -26,7 +26,13 @@ def read_text(path: Path) -> str | None:
 
 
 def write_atomic(
-    path: Path, text: str, mode: int, quiet: bool = False, field: str = ""
+    path: Path,
+    text: str,
+    mode: int,
+    *,
+    quiet: bool = False,
+    field: str = "",
+    follow_symlinks: bool = True,
 ) -> bool:
     """Make ``path`` hold ``text`` with ``mode``; return whether it changed.
 
@@ -35,8 +41,11 @@ def write_atomic(
     target, so a crash leaves the old file or the new one, never half.
     A refusal names ``field`` (the setting or flag that gave the path) and
     maps to an exit code: a path that cannot be a file 2, not root 4,
-    refused as root (immutable, read-only) 5.
+    refused as root (immutable, read-only) 5.  Only a regular file is ever
+    replaced (never a device, FIFO, socket or directory); a symbolic link is
+    written through unless ``follow_symlinks`` is False, then refused.
     """
+    replaceable(path, field, follow_symlinks)
     try:
         changed = _write(path, text.encode("utf-8"), mode)
     except OSError as err:
@@ -49,6 +58,20 @@ def write_atomic(
             mode,
         )
     return changed
+
+
+def replaceable(path: Path, field: str = "", follow_symlinks: bool = True) -> None:
+    """Raise InputError unless ``path`` is absent or a regular file (or,
+    with ``follow_symlinks``, a link to one): what write_atomic may replace."""
+    where = f"{field}: {path}" if field else str(path)
+    if path.is_symlink() and not follow_symlinks:
+        raise InputError(f"{where}: a symbolic link; refusing to write through it")
+    try:
+        st = Path(os.path.realpath(path)).stat()
+    except OSError:
+        return
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{where}: not a regular file; refusing to replace it")
 
 
 def refused(path: Path, err: OSError, field: str = "") -> DvsumError:

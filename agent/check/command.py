@@ -41,6 +41,10 @@ def run(inputs: Inputs, args: argparse.Namespace) -> int:
     from agent.check import output, runner
 
     _require_file("--ca-file", args.ca_file)
+    if args.report is not None:
+        # Refused before the checks run, not after: never a device, a FIFO,
+        # a directory or a symbolic link (a report is often aimed at /tmp).
+        files.replaceable(args.report, "--report", follow_symlinks=False)
     if os.geteuid() != 0:
         raise AccessError("check: run as root (charon, raw ICMP, the PSK file)")
     options = Options(ca_file=args.ca_file, initiate=not args.no_initiate)
@@ -51,8 +55,9 @@ def run(inputs: Inputs, args: argparse.Namespace) -> int:
         print(output.table(report))
     if args.report is not None:
         files.write_atomic(
-            args.report, output.report_text(report), REPORT_MODE, field="--report"
-        )
+            args.report, output.report_text(report), REPORT_MODE, field="--report",
+            follow_symlinks=False,
+        )  # fmt: skip
         print(f"wrote {args.report}", file=sys.stderr)
     return 0 if report.ok else EXIT_FAILED
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +93,22 @@ def test_eacces_as_a_user_says_run_as_root(tmp_path, monkeypatch):
         files.write_atomic(tmp_path / "f", "a\n", 0o600)
     assert caught.value.exit_code == 4
     assert "run as root" in str(caught.value)
+
+
+def test_only_a_regular_file_is_ever_replaced(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for target in (fifo, tmp_path, Path("/dev/null")):
+        with pytest.raises(InputError, match="not a regular file"):
+            files.write_atomic(target, "x", 0o644, field="--report")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_a_symlink_is_refused_when_it_must_not_be_followed(tmp_path):
+    real = tmp_path / "real"
+    real.write_text("secret\n")
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    with pytest.raises(InputError, match="symbolic link"):
+        files.write_atomic(link, "report\n", 0o644, follow_symlinks=False)
+    assert real.read_text() == "secret\n"
