@@ -216,6 +216,13 @@ class _Reader:
         cidr, zone = config.customer_cidr, config.landing_zone
         if cidr is not None and cidr.overlaps(zone):
             self.note("customer_cidr", f"overlaps the landing zone {zone}")
+        probe = config.supervise.probe_address
+        if probe is not None and probe not in zone:
+            self.note(
+                "supervise.probe",
+                f"{probe} is outside the landing zone {zone}: a probe must cross "
+                "the tunnel",
+            )
         for resolver in config.dns.resolvers:
             if resolver not in zone:
                 self.note(

@@ -226,6 +226,11 @@ class Netlink:
                 metrics={"mtu": plan.mtu, "advmss": plan.advmss},
             )
         except NetlinkError as err:
+            if err.code == errno.EINVAL and plan.source not in self.addresses():
+                raise ApplyError(
+                    f"netlink: route {plan.destination}: its source address "
+                    f"{plan.source} is no longer on this machine (source_address)"
+                ) from err
             raise ApplyError(
                 f"netlink: route {plan.destination} dev {plan.device}: "
                 f"{errno.errorcode.get(err.code, err.code)}: {err}"

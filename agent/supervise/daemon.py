@@ -153,6 +153,11 @@ class Daemon:
                 self._stop_timer.daemon = True
                 self._stop_timer.start()
 
+        def on_other(signum: int, frame: FrameType | None) -> None:
+            LOG.info("signal %d ignored (SIGHUP reloads, SIGTERM stops)", signum)
+
+        signal.signal(signal.SIGUSR1, on_other)
+        signal.signal(signal.SIGUSR2, on_other)
         signal.signal(signal.SIGHUP, on_hup)
         signal.signal(signal.SIGTERM, on_term)
         signal.signal(signal.SIGINT, on_term)
@@ -206,6 +211,8 @@ class Daemon:
             if self.prober is not None:
                 self.prober.stop()
             self.reconciler.close()
+            # No view of a daemon that no longer runs: status says so.
+            (self.config.paths.run_dir / STATUS_FILE).unlink(missing_ok=True)
         LOG.info(
             "stopped: the tunnels, the route and the DNS edit stay as they are "
             "(`dvsum-vpn down` removes them)"
@@ -234,6 +241,10 @@ class Daemon:
         self.notifier.ping(time.monotonic())
         if self.ready:
             self.notifier.status(self._status_line())
+        if self.ready or not self.charon_up:
+            # Written with charon away too: the tunnels read as down then.
+            assert self.chooser is not None
+            self._write_status(self.reconciler.plan(self.chooser.active))
 
     def _wait(self) -> list[Event]:
         timeout = min(POLL, self.notifier.wakeup)
@@ -337,7 +348,6 @@ class Daemon:
             self._switch(decision.active, decision.reason, now)
             plan = self.reconciler.plan(self.chooser.active)
         self._tend(plan, now)
-        self._write_status(plan)
 
     def _follow_preference(self, now: float) -> None:
         """``dvsum-vpn prefer`` changed which tunnel should carry traffic:
@@ -370,7 +380,7 @@ class Daemon:
         for number in list(results):
             since = max(self.switched_at, self.machines[number].since)
             results[number] = [r for r in results[number] if r.started >= since]
-        if any(not r.ok for rs in results.values() for r in rs) and self._bypassed(
+        if any(r.ok is False for rs in results.values() for r in rs) and self._bypassed(
             plan
         ):
             # The probes do not cross the tunnel: they judge nothing.
@@ -379,9 +389,8 @@ class Daemon:
         for number, machine in self.machines.items():
             seen = self.observed[number]
             carries = number == self.chooser.active and probed
-            samples: list[bool | None] = [r.ok for r in results.get(number, [])] or [
-                None
-            ]
+            sent = [r.ok for r in results.get(number, []) if r.ok is not None]
+            samples: list[bool | None] = list(sent) or [None]
             for sample in samples:
                 transition = machine.step(seen.sa, sample, carries, now)
                 if transition is not None:

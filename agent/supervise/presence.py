@@ -6,16 +6,15 @@ would be put back within a second.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
+import socket
 from pathlib import Path
-from typing import IO
 
 from agent.errors import TransientError
 
 STATUS_FILE = "supervisor.json"
-LOCK_FILE = "supervisor.lock"
+ABSTRACT_NAME = "\0dvsum-vpn-run"
 
 
 def running(run_dir: Path) -> int | None:
@@ -31,20 +30,21 @@ def running(run_dir: Path) -> int | None:
     return pid
 
 
-def claim(run_dir: Path) -> IO[bytes]:
-    """Hold the supervisor's lock for as long as the returned file is open;
-    a second ``dvsum-vpn run`` is refused (two would fight over every
-    route and SA)."""
-    run_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
-    handle = (run_dir / LOCK_FILE).open("ab")
+def claim(run_dir: Path) -> socket.socket:
+    """Be the one ``dvsum-vpn run`` of this network namespace for as long as
+    the returned socket is open; a second one is refused (two would fight
+    over every route and SA).  The name is an abstract UNIX socket: it
+    belongs to the network namespace, whatever config or run_dir a second
+    daemon was given, and vanishes with the process."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as err:
-        handle.close()
+        sock.bind(ABSTRACT_NAME)
+    except OSError as err:
+        sock.close()
         pid = running(run_dir)
         who = f" (pid {pid})" if pid else ""
         raise TransientError(
-            f"run: another dvsum-vpn run{who} holds {run_dir / LOCK_FILE}; "
-            "one supervisor per machine"
+            f"run: another dvsum-vpn run{who} supervises this machine "
+            "(its network namespace); one supervisor only"
         ) from err
-    return handle
+    return sock

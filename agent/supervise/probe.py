@@ -28,12 +28,15 @@ from ipaddress import IPv4Address
 LOG = logging.getLogger(__name__)
 
 LINGER_RESET = struct.pack("ii", 1, 0)
+LOCAL_ERRORS = frozenset(
+    {errno.EADDRNOTAVAIL, errno.EINVAL, errno.ENETUNREACH, errno.EHOSTUNREACH}
+)
 
 
 @dataclass(frozen=True)
 class Result:
     number: int  # the tunnel the probe was meant for
-    ok: bool
+    ok: bool | None  # None: it could not be sent from this machine
     seconds: float
     detail: str
     started: float
@@ -116,14 +119,14 @@ class Prober(threading.Thread):
                 sock.bind((str(self.target.source), 0))
             code = sock.connect_ex((str(self.target.address), self.target.port))
         except OSError as err:
-            sock.close()
-            self.post(Result(number, False, 0.0, err.strerror or str(err), now))
-            return
+            code = err.errno or errno.EIO
         if code not in (errno.EINPROGRESS, 0):
             sock.close()
-            self.post(
-                Result(number, False, 0.0, errno.errorcode.get(code, str(code)), now)
-            )
+            # Refused before a packet left (no source address, no route):
+            # this machine's problem, which says nothing about the tunnel.
+            ok = None if code in LOCAL_ERRORS else False
+            detail = f"{errno.errorcode.get(code, str(code))} (not sent)"
+            self.post(Result(number, ok, 0.0, detail, now))
             return
         pending[sock] = (number, now)
         selector.register(sock, selectors.EVENT_WRITE)

@@ -25,6 +25,7 @@ from agent import sas as sas_mod
 from agent.apply.netlink import Netlink
 from agent.apply.nft import Nft
 from agent.apply.vici import Charon
+from agent.errors import ConfigError
 from agent.inputs import Inputs
 from agent.plan import Host, Plan, TunnelPlan, build, interface_name
 from agent.render import nft
@@ -92,6 +93,17 @@ class Reconciler:
     def reload(self, inputs: Inputs) -> None:
         """Take ``inputs`` if a plan can be built from them for either
         active tunnel; otherwise raise and keep the running ones."""
+        old, new = self.inputs.config, inputs.config
+        for field, before, after in (
+            ("paths", old.paths, new.paths),
+            ("landing_zone", old.landing_zone, new.landing_zone),
+        ):
+            if before != after:
+                raise ConfigError(
+                    f"{field}: changed while running; what the agent made under "
+                    "the old value would stay behind: stop the service, run "
+                    "`dvsum-vpn down`, then start it again"
+                )
         host = host_mod.probe(inputs.config, self.netlink)
         prefer = preference.read(inputs.config.paths.state_dir)
         for active in (prefer, 1, 2):

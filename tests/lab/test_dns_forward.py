@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,6 +219,12 @@ def test_a_removed_edit_comes_back_with_one_reload(fwd):
         f"{resolver.backend}: step_dns with nothing to do {idle_us} us per call; "
         f"put back a removed edit and reload: {repair_ms} ms"
     )
+    # The resolver logs its restart a moment after the reload command
+    # returned: wait for that line, then count exactly one.
+    deadline = time.monotonic() + 5
+    while resolver.starts() < starts + 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
     assert resolver.starts() == starts + 1
     name = unique("s3-storage.dvsum.ai")
     (reply,) = ask(lab, "lan", LAN_RESOLVER, name)

@@ -25,7 +25,7 @@ def main(argv: list[str]) -> int:
     address, port, interval = IPv4Address(argv[0]), int(argv[1]), float(argv[2])
 
     def post(result: Result) -> None:
-        print(f"{result.started:.3f} {int(result.ok)}", flush=True)
+        print(f"{result.started:.3f} {1 if result.ok else 0}", flush=True)
 
     prober = Prober(Target(address, port, None), interval, 1.0, post)
     prober.tunnel = 0

@@ -159,3 +159,28 @@ def test_a_boolean_is_not_a_number(field):
     assert caught.value.problems == (
         (f"supervise.{field} (line 13)", f"expected {what}, got True"),
     )
+
+
+def test_a_probe_outside_the_landing_zone_is_refused():
+    text = CONFIG + "supervise:\n  probe: 192.0.2.7:443\n"
+    with pytest.raises(ConfigError) as caught:
+        config_mod.parse(text, PATH)
+    assert any(
+        "supervise.probe" in path and "outside the landing zone" in message
+        for path, message in caught.value.problems
+    )
+
+
+def test_supervise_settings_are_read_and_checked():
+    text = CONFIG + (
+        "supervise:\n  probe: 10.0.151.182:8443\n  fall: 2\n  failback: never\n"
+    )
+    sup = config_mod.parse(text, PATH).supervise
+    assert (sup.probe_address, sup.probe_port, sup.fall, sup.failback) == (
+        IPv4Address("10.0.151.182"), 8443, 2, "never",
+    )  # fmt: skip
+    with pytest.raises(ConfigError) as caught:
+        config_mod.parse(CONFIG + "supervise:\n  fall: 0\n  failback: maybe\n", PATH)
+    fields = [path for path, _ in caught.value.problems]
+    assert any("supervise.fall" in f for f in fields)
+    assert any("supervise.failback" in f for f in fields)
