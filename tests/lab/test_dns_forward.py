@@ -188,9 +188,11 @@ def test_one_resolver_down_changes_nothing_visible(fwd, silent):
     other = lab.addresses.resolvers[2 - silent]
     before = len(lz_log(lab, other))
     names = [n for name in wanted for n in unique(name, 4)]
-    # A stub that waits 1 s and tries 3 times (glibc: options timeout:1
-    # attempts:3); glibc's default waits 5 s, twice.
-    replies = ask(lab, "lan", LAN_RESOLVER, names, timeout=1.0, tries=3)
+    # A stub with glibc's defaults (5 s, twice): what an application sees.
+    # A forwarding resolver may first try the silent server for a while
+    # (unbound's choice among its servers is random within an RTT band):
+    # the printed times show it, the answers must not.
+    replies = ask(lab, "lan", LAN_RESOLVER, names, timeout=5.0, tries=2)
     assert answers(replies, wanted) == []
     assert all(name in lz_log(lab, other)[before:] for name in names)
     times = [r["ms"] for r in replies]
