@@ -13,12 +13,9 @@ tunnel down:
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 from agent import preference, selectors
 from agent import sas as sas_mod
@@ -79,7 +76,7 @@ def _through_daemon(
     target = plan.active
     deadline = time.monotonic() + DAEMON_WAIT
     while time.monotonic() < deadline:
-        view = _daemon_view(config.paths.run_dir)
+        view = presence.view(config.paths.run_dir)
         if view.get("primary") == target.number and view.get("active") == target.number:
             say(
                 f"traffic to {plan.route.destination} now prefers {target.name} "
@@ -91,11 +88,3 @@ def _through_daemon(
         f"the preference for {target.name} is saved; the dvsum-vpn service keeps "
         f"traffic where it is until {target.name} is up (see `dvsum-vpn status`)"
     )
-
-
-def _daemon_view(run_dir: Path) -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = json.loads((run_dir / presence.STATUS_FILE).read_text())
-    except (OSError, ValueError):
-        return {}
-    return data

@@ -12,14 +12,28 @@ moment with no narrow policy, nor one with two.
 from __future__ import annotations
 
 import logging
+from ipaddress import IPv4Network
 
 from agent import sas as sas_mod
 from agent.apply.vici import Charon
-from agent.plan import Plan
+from agent.plan import Plan, TunnelPlan
 
 LOG = logging.getLogger(__name__)
 
 INITIATE_MS = 5000
+
+
+def narrow_carrier(
+    plan: Plan, states: dict[str, list[sas_mod.IkeState]], customer_cidr: IPv4Network
+) -> TunnelPlan | None:
+    """The tunnel whose installed CHILD_SA has the narrow selectors: the one
+    that carries traffic to the landing zone in policy mode."""
+    narrow = (str(customer_cidr),)
+    for tunnel in plan.tunnels:
+        sa = sas_mod.best(states[tunnel.name])
+        if sa and sa.installed and any(c.local_ts == narrow for c in sa.children):
+            return tunnel
+    return None
 
 
 def align(plan: Plan, charon: Charon) -> list[str]:

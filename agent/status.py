@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from agent import sas as sas_mod
+from agent import selectors
 from agent.apply.netlink import RTPROT_DVSUM, Netlink
 from agent.apply.vici import Charon
 from agent.dns import report
@@ -51,13 +51,11 @@ def collect(inputs: Inputs) -> dict[str, Any]:
     dns = report.describe(plan, inputs.config)
     tunnels = []
     installed: dict[str, bool] = {}
-    narrow = None
-    narrow_ts = (str(inputs.config.customer_cidr),)
+    carrying = selectors.narrow_carrier(plan, states, inputs.config.customer_cidr)
+    narrow = carrying.name if carrying else None
     for tunnel in plan.tunnels:
         sa = sas_mod.best(states[tunnel.name])
         installed[tunnel.name] = bool(sa and sa.installed)
-        if sa and any(c.local_ts == narrow_ts for c in sa.children):
-            narrow = tunnel.name
         child = sa.children[0] if sa and sa.children else None
         tunnels.append(
             {
@@ -114,11 +112,7 @@ def _supervisor(inputs: Inputs) -> dict[str, Any] | None:
     run_dir = inputs.config.paths.run_dir
     if presence.running(run_dir) is None:
         return None
-    try:
-        data: dict[str, Any] = json.loads((run_dir / presence.STATUS_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-    return data
+    return presence.view(run_dir) or None
 
 
 def format_text(data: dict[str, Any]) -> str:

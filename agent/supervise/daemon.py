@@ -92,6 +92,7 @@ class Daemon:
         self.damped = False
         self.switched_at = 0.0
         self.bypass_said = False
+        self._status_text = ""
         self._stop_timer: threading.Timer | None = None
         self.charon_up = True
         self.ready = False
@@ -533,10 +534,10 @@ class Daemon:
             },
         }
         text = json.dumps(data, indent=2, sort_keys=True) + "\n"
-        path = self.config.paths.run_dir / STATUS_FILE
-        if files.read_text(path) != text:
-            path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        if text != self._status_text:
+            path = self.config.paths.run_dir / STATUS_FILE
             files.write_atomic(path, text, 0o644, quiet=True)
+            self._status_text = text
 
     def _reload(self) -> None:
         self.work.reload = False

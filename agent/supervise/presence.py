@@ -10,6 +10,7 @@ import json
 import os
 import socket
 from pathlib import Path
+from typing import Any
 
 from agent.errors import TransientError
 
@@ -17,11 +18,19 @@ STATUS_FILE = "supervisor.json"
 ABSTRACT_NAME = "\0dvsum-vpn-run"
 
 
+def view(run_dir: Path) -> dict[str, Any]:
+    """The status file as the daemon last wrote it; empty without one."""
+    try:
+        data = json.loads((run_dir / STATUS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def running(run_dir: Path) -> int | None:
     """The daemon's pid when a live ``dvsum-vpn run`` wrote the status file."""
     try:
-        data = json.loads((run_dir / STATUS_FILE).read_text())
-        pid = int(data["pid"])
+        pid = int(view(run_dir)["pid"])
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except (OSError, ValueError, KeyError, TypeError):
         return None

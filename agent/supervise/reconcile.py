@@ -139,13 +139,11 @@ class Reconciler:
                 if route and route.device == interface_name(tunnel.number):
                     return tunnel.number
             return None
-        narrow = (str(self.inputs.config.customer_cidr),)
         states = sas_mod.ike_sas(self.vici(), tuple(t.name for t in plan.tunnels))
-        for tunnel in plan.tunnels:
-            sa = sas_mod.best(states[tunnel.name])
-            if sa and sa.installed and any(c.local_ts == narrow for c in sa.children):
-                return tunnel.number
-        return None
+        carrier = selectors.narrow_carrier(
+            plan, states, self.inputs.config.customer_cidr
+        )
+        return carrier.number if carrier else None
 
     # -- changes -----------------------------------------------------------------
 
